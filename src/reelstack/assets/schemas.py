@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from reelstack.assets.models import AssetStatus
+
+
+class AssetOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    status: AssetStatus
+    original_filename: str | None
+    size_bytes: int
+    duration_s: float
+    width: int
+    height: int
+    fps: float
+    video_codec: str
+    audio_channels: int | None
+    rotation: int
+    renditions: list[dict[str, Any]]
+    error: str | None
+    created_at: datetime
+    ready_at: datetime | None
+
+
+class UploadOut(BaseModel):
+    title_id: str
+    asset_id: str
+    job_id: str

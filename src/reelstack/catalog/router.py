@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from reelstack.assets.models import Asset, AssetStatus
+from reelstack.catalog import service
+from reelstack.catalog.models import Title
+from reelstack.catalog.schemas import TitleOut, TitlePage
+from reelstack.deps import DbSession
+from reelstack.playback.urls import poster_url
+
+router = APIRouter(prefix="/v1/titles", tags=["catalog"])
+
+
+def _out(title: Title, asset: Asset | None) -> TitleOut:
+    ready = asset is not None and asset.status is AssetStatus.READY
+    return TitleOut(
+        id=title.id,
+        kind=title.kind,
+        title=title.title,
+        description=title.description,
+        status=asset.status.value if asset is not None else "no_media",
+        duration_s=asset.duration_s if asset is not None else None,
+        poster_url=poster_url(asset.id) if ready and asset is not None else None,
+        created_at=title.created_at,
+    )
+
+
+@router.get("", response_model=TitlePage, operation_id="listTitles")
+def list_titles(
+    session: DbSession,
+    cursor: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> TitlePage:
+    rows, next_cursor = service.list_titles(session=session, limit=limit, cursor=cursor, q=q)
+    return TitlePage(items=[_out(t, a) for t, a in rows], next_cursor=next_cursor)
+
+
+@router.get("/{title_id}", response_model=TitleOut, operation_id="getTitle")
+def get_title(title_id: str, session: DbSession) -> TitleOut:
+    title, asset = service.get_title(session=session, title_id=title_id)
+    return _out(title, asset)

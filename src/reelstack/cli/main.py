@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from reelstack.cli import package_cmd
+from reelstack.config import Settings, get_settings
+
+app = typer.Typer(no_args_is_help=True, help="Reelstack: an open-source OTT backend.")
+console = Console(stderr=True)
+package_cmd.register(app)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the newest revision."""
+    from reelstack.db import migrate as run_migrations
+
+    settings = get_settings()
+    run_migrations(settings.resolved_database_url)
+    console.print(f"migrated {settings.resolved_database_url.split('@')[-1]}")
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from reelstack.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command()
+def api() -> None:
+    """Serve the API (with the embedded worker unless REELSTACK_EMBEDDED_WORKER=false)."""
+    _serve(get_settings())
+
+
+@app.command()
+def demo() -> None:
+    """Seed the demo title (a generated 30 s 1080p clip) unless the catalog has titles."""
+    from reelstack.cli.seed import seed_demo
+
+    seed_demo(get_settings(), console=console)
+
+
+@app.command()
+def run() -> None:
+    """Migrate, seed the demo title and serve everything on one port."""
+    from reelstack.cli.seed import seed_demo
+    from reelstack.db import migrate as run_migrations
+
+    settings = get_settings()
+    run_migrations(settings.resolved_database_url)
+    seed_demo(settings, console=console)
+    console.print(f"Reelstack on http://{settings.host}:{settings.port}/  (player: /app/)")
+    _serve(settings)
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    title: Annotated[str, typer.Option("--title", help="Catalog title")],
+    wait: Annotated[bool, typer.Option("--wait", help="Transcode here and wait")] = False,
+) -> None:
+    """Ingest a video file: probe, store, create the title and its transcode job."""
+    from reelstack.assets.service import ingest_file
+    from reelstack.errors import AppError
+    from reelstack.jobs.executor import LocalExecutor
+    from reelstack.runtime import build_runtime
+
+    runtime = build_runtime(get_settings())
+    try:
+        result = ingest_file(runtime=runtime, path=file, title=title, original_filename=file.name)
+    except AppError as exc:
+        console.print(f"[red]error[/red] {exc.code}: {exc.detail}")
+        raise typer.Exit(2) from exc
+    console.print(f"title {result.title_id}  asset {result.asset_id}  job {result.job_id}")
+    if not wait:
+        console.print("queued: a running `reelstack api` or `reelstack run` will transcode it")
+        return
+    executor = LocalExecutor(runtime)
+    executor.start(resume=False)
+    executor.submit(result.job_id)
+    started = time.monotonic()
+    executor.wait_idle()
+    executor.stop()
+    from reelstack.db import session_scope
+    from reelstack.jobs.service import get_job
+
+    with session_scope(runtime.sessions) as session:
+        job = get_job(session=session, job_id=result.job_id)
+        state, error = job.state.value, job.error
+    console.print(f"job {state} in {time.monotonic() - started:.1f}s")
+    runtime.close()
+    if state != "succeeded":
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,50 @@
+"""Typed settings: one object, environment prefix ``REELSTACK_``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REELSTACK_", env_file=None, extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is SQLite under the data dir."
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = False
+    # Largest accepted upload, bytes (default 20 GiB).
+    max_upload_bytes: int = 20 * 1024**3
+    # Comma-separated list; "*" allows any origin.
+    cors_allow_origins: str = "*"
+    # In-process executor width: concurrent FFmpeg jobs in the embedded topology.
+    worker_concurrency: int = 1
+    job_max_attempts: int = 3
+    ladder: str = "default"
+    playback_ttl_s: int = 6 * 3600
+    # Seconds a VOD manifest may be cached by players and edges.
+    manifest_max_age_s: int = 10
+    # Start the in-process executor with the API (embedded topology).
+    embedded_worker: bool = True
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'reelstack.db').resolve()}"
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_allow_origins.split(",") if o.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

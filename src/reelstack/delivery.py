@@ -1,0 +1,56 @@
+"""Embedded delivery: the API process serves manifests and segments.
+
+In production an nginx edge sits in front (edge issue); this origin still answers with
+the same headers so any cache in between behaves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse
+
+from reelstack.deps import RuntimeDep
+from reelstack.errors import NotFound
+from reelstack.storage import media_key
+
+router = APIRouter(tags=["delivery"])
+
+CONTENT_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".mpd": "application/dash+xml",
+    ".m4s": "video/iso.segment",
+    ".mp4": "video/mp4",
+    ".jpg": "image/jpeg",
+    ".vtt": "text/vtt",
+}
+MANIFEST_SUFFIXES = {".m3u8", ".mpd"}
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot >= 0 else ""
+
+
+@router.head("/media/{asset_id}/{path:path}", include_in_schema=False)
+@router.get("/media/{asset_id}/{path:path}", operation_id="getMediaFile")
+def media_file(asset_id: str, path: str, request: Request, runtime: RuntimeDep) -> Response:
+    """A manifest, segment or image of a packaged asset, with Range, ETag and caching."""
+    suffix = _suffix(path)
+    local = runtime.storage.direct_path(media_key(asset_id, path))
+    if suffix not in CONTENT_TYPES or local is None:
+        raise NotFound(f"no media file {path!r} for asset {asset_id}")
+    st = local.stat()
+    tag = hashlib.md5(f"{st.st_mtime}-{st.st_size}".encode(), usedforsecurity=False).hexdigest()
+    etag = f'"{tag}"'
+    if suffix in MANIFEST_SUFFIXES:
+        cache = f"public, max-age={runtime.settings.manifest_max_age_s}"
+    else:
+        cache = IMMUTABLE
+    headers = {"etag": etag, "cache-control": cache}
+    inm = request.headers.get("if-none-match")
+    if inm and etag in {t.strip() for t in inm.split(",")}:
+        return Response(status_code=304, headers=headers)
+    return FileResponse(local, media_type=CONTENT_TYPES[suffix], headers=headers, stat_result=st)

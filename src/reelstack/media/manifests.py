@@ -1,0 +1,298 @@
+"""Read FFmpeg's MPD, measure the CMAF segments, write HLS and fix the MPD.
+
+One fMP4 segment set serves both protocols: the MPD's SegmentTimeline gives
+each representation's exact segment durations, file sizes give real bitrates,
+and both the HLS master and the MPD then declare measured values (FFmpeg's own
+figures are the encoder targets, not what was written).
+
+Everything except :func:`read_mpd` is a pure function over data.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+from reelstack.errors import MediaProcessingError
+
+_NS = {"mpd": "urn:mpeg:dash:schema:mpd:2011"}
+_NUMBER_RE = re.compile(r"\$Number(%0(\d+)d)?\$")
+
+TrackKind = Literal["video", "audio"]
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One media segment file as HLS/DASH reference it."""
+
+    uri: str
+    duration_s: float
+    size_bytes: int
+
+    @property
+    def bitrate(self) -> float:
+        """Bits per second of this segment."""
+        return self.size_bytes * 8 / self.duration_s if self.duration_s > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """One DASH Representation = one HLS media playlist."""
+
+    rep_id: str
+    kind: TrackKind
+    codecs: str
+    init_uri: str
+    segments: tuple[Segment, ...]
+    width: int | None = None
+    height: int | None = None
+    frame_rate: float | None = None
+    channels: int | None = None
+    language: str | None = None
+
+    @property
+    def peak_bitrate(self) -> int:
+        """Max over segments of size*8/duration, rounded up (bits/s)."""
+        return math.ceil(max((s.bitrate for s in self.segments), default=0.0))
+
+    @property
+    def average_bitrate(self) -> int:
+        """Total bytes*8 / total duration, rounded up (bits/s)."""
+        total_s = sum(s.duration_s for s in self.segments)
+        total_bits = sum(s.size_bytes for s in self.segments) * 8
+        return math.ceil(total_bits / total_s) if total_s > 0 else 0
+
+    @property
+    def duration_s(self) -> float:
+        """Sum of segment durations."""
+        return sum(s.duration_s for s in self.segments)
+
+
+def _expand(template: str, rep_id: str, number: int | None = None) -> str:
+    out = template.replace("$RepresentationID$", rep_id)
+    if number is not None:
+
+        def repl(match: re.Match[str]) -> str:
+            width = match.group(2)
+            return f"{number:0{int(width)}d}" if width else str(number)
+
+        out = _NUMBER_RE.sub(repl, out)
+    return out.replace("$$", "$")
+
+
+def _frame_rate(value: str | None) -> float | None:
+    if not value:
+        return None
+    return float(Fraction(value))
+
+
+def parse_mpd(text: str, *, size_of: Callable[[str], int]) -> list[Track]:
+    """Parse an MPD written with SegmentTemplate + SegmentTimeline.
+
+    ``size_of`` maps a segment URI to its size in bytes (``os.stat`` in
+    production, a dict in tests).
+    """
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise MediaProcessingError(f"FFmpeg wrote an unreadable MPD: {exc}") from exc
+    tracks: list[Track] = []
+    for aset in root.iterfind("mpd:Period/mpd:AdaptationSet", _NS):
+        for rep in aset.iterfind("mpd:Representation", _NS):
+            tracks.append(_parse_representation(aset, rep, size_of))
+    if not tracks:
+        raise MediaProcessingError("The MPD has no representation.")
+    return tracks
+
+
+def _parse_representation(
+    aset: ET.Element, rep: ET.Element, size_of: Callable[[str], int]
+) -> Track:
+    rep_id = rep.get("id", "")
+    template = rep.find("mpd:SegmentTemplate", _NS)
+    if template is None:
+        template = aset.find("mpd:SegmentTemplate", _NS)
+    timeline = template.find("mpd:SegmentTimeline", _NS) if template is not None else None
+    if template is None or timeline is None:
+        raise MediaProcessingError(f"Representation {rep_id} has no SegmentTimeline.")
+    timescale = int(template.get("timescale", "1"))
+    number = int(template.get("startNumber", "1"))
+    media = template.get("media", "")
+
+    segments: list[Segment] = []
+    for entry in timeline.iterfind("mpd:S", _NS):
+        duration = int(entry.get("d", "0"))
+        for _ in range(int(entry.get("r", "0")) + 1):
+            uri = _expand(media, rep_id, number)
+            segments.append(Segment(uri, duration / timescale, size_of(uri)))
+            number += 1
+
+    content = aset.get("contentType") or rep.get("mimeType", "").split("/")[0]
+    kind: TrackKind = "audio" if content == "audio" else "video"
+    channels_el = rep.find("mpd:AudioChannelConfiguration", _NS)
+    if channels_el is None:
+        channels_el = aset.find("mpd:AudioChannelConfiguration", _NS)
+    width = rep.get("width")
+    height = rep.get("height")
+    lang = aset.get("lang")
+    return Track(
+        rep_id=rep_id,
+        kind=kind,
+        codecs=rep.get("codecs") or aset.get("codecs") or "",
+        init_uri=_expand(template.get("initialization", ""), rep_id),
+        segments=tuple(segments),
+        width=int(width) if width else None,
+        height=int(height) if height else None,
+        frame_rate=_frame_rate(rep.get("frameRate") or aset.get("frameRate")),
+        channels=int(channels_el.get("value", "2")) if channels_el is not None else None,
+        language=None if lang in (None, "und") else lang,
+    )
+
+
+def read_mpd(path: Path) -> tuple[str, list[Track]]:
+    """Read an MPD and measure its segments next to it; returns (text, tracks)."""
+    base = path.parent
+
+    def size_of(uri: str) -> int:
+        try:
+            return (base / uri).stat().st_size
+        except OSError as exc:
+            raise MediaProcessingError(f"Segment listed in the MPD is missing: {uri}") from exc
+
+    text = path.read_text(encoding="utf-8")
+    return text, parse_mpd(text, size_of=size_of)
+
+
+def _round_half_up(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
+def target_duration(tracks: Sequence[Track]) -> int:
+    """EXT-X-TARGETDURATION shared by every playlist: max round(EXTINF) over all."""
+    return (
+        max(
+            (_round_half_up(s.duration_s) for t in tracks for s in t.segments),
+            default=1,
+        )
+        or 1
+    )
+
+
+def render_media_playlist(track: Track, *, target_duration_s: int) -> str:
+    """An HLS v7 VOD media playlist over the track's fMP4 segments."""
+    lines = [
+        "#EXTM3U",
+        "#EXT-X-VERSION:7",
+        f"#EXT-X-TARGETDURATION:{target_duration_s}",
+        "#EXT-X-MEDIA-SEQUENCE:0",
+        "#EXT-X-PLAYLIST-TYPE:VOD",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+        f'#EXT-X-MAP:URI="{track.init_uri}"',
+    ]
+    for segment in track.segments:
+        lines.append(f"#EXTINF:{segment.duration_s:.6f},")
+        lines.append(segment.uri)
+    lines.append("#EXT-X-ENDLIST")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One EXT-X-STREAM-INF entry: a video track plus the audio group, as declared."""
+
+    track: Track
+    uri: str
+    bandwidth: int
+    average_bandwidth: int
+    codecs: str
+
+
+def media_playlist_name(track: Track) -> str:
+    """File name of a track's media playlist."""
+    if track.kind == "audio":
+        return f"audio_{track.rep_id}.m3u8"
+    return f"video_{track.height}p_{track.rep_id}.m3u8"
+
+
+def build_variants(tracks: Sequence[Track]) -> tuple[list[Variant], Track | None]:
+    """Pair each video track with the (single) audio track; sums measured rates."""
+    audio = next((t for t in tracks if t.kind == "audio"), None)
+    variants = []
+    for track in sorted((t for t in tracks if t.kind == "video"), key=lambda t: t.peak_bitrate):
+        bandwidth = track.peak_bitrate + (audio.peak_bitrate if audio else 0)
+        average = track.average_bitrate + (audio.average_bitrate if audio else 0)
+        codecs = ",".join(c for c in (track.codecs, audio.codecs if audio else "") if c)
+        variants.append(Variant(track, media_playlist_name(track), bandwidth, average, codecs))
+    return variants, audio
+
+
+def render_master(variants: Sequence[Variant], audio: Track | None) -> str:
+    """The HLS master playlist. BANDWIDTH = video peak + audio peak (measured)."""
+    lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    if audio is not None:
+        name = audio.language or "Default"
+        lang = f'LANGUAGE="{audio.language}",' if audio.language else ""
+        lines.append(
+            f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",NAME="{name}",{lang}'
+            f'DEFAULT=YES,AUTOSELECT=YES,CHANNELS="{audio.channels or 2}",'
+            f'URI="{media_playlist_name(audio)}"'
+        )
+    for variant in variants:
+        track = variant.track
+        attrs = [
+            f"BANDWIDTH={variant.bandwidth}",
+            f"AVERAGE-BANDWIDTH={variant.average_bandwidth}",
+            f'CODECS="{variant.codecs}"',
+            f"RESOLUTION={track.width}x{track.height}",
+        ]
+        if track.frame_rate:
+            attrs.append(f"FRAME-RATE={track.frame_rate:.3f}")
+        if audio is not None:
+            attrs.append('AUDIO="aac"')
+        lines.append("#EXT-X-STREAM-INF:" + ",".join(attrs))
+        lines.append(variant.uri)
+    return "\n".join(lines) + "\n"
+
+
+_REP_TAG_RE = re.compile(r"<Representation\b[^>]*>")
+_ATTR_RE = r'(\b{name}=")([^"]*)(")'
+
+
+def rewrite_mpd_bandwidth(text: str, bandwidths: dict[str, int]) -> str:
+    """Set each Representation's ``bandwidth`` to the given value (by id).
+
+    Edits only the attribute values, leaving the rest of FFmpeg's MPD byte for
+    byte, and checks the result still parses.
+    """
+    missing = set(bandwidths)
+
+    def repl(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        id_match = re.search(_ATTR_RE.format(name="id"), tag)
+        if id_match is None or id_match.group(2) not in bandwidths:
+            return tag
+        rep_id = id_match.group(2)
+        missing.discard(rep_id)
+        value = str(bandwidths[rep_id])
+        bw_re = _ATTR_RE.format(name="bandwidth")
+        if re.search(bw_re, tag):
+            return re.sub(bw_re, lambda m: m.group(1) + value + m.group(3), tag, count=1)
+        # bandwidth is mandatory in DASH: add it when absent.
+        return (
+            tag[:-1].rstrip("/ ") + f' bandwidth="{value}"' + ("/>" if tag.endswith("/>") else ">")
+        )
+
+    out = _REP_TAG_RE.sub(repl, text)
+    if missing:
+        raise MediaProcessingError(f"Representations not found in the MPD: {sorted(missing)}")
+    try:
+        ET.fromstring(out)
+    except ET.ParseError as exc:  # pragma: no cover - guards the regex edit
+        raise MediaProcessingError(f"MPD rewrite produced invalid XML: {exc}") from exc
+    return out

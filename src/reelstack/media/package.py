@@ -1,0 +1,184 @@
+"""Transcode a source into an HLS + DASH CMAF ladder with one FFmpeg process."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reelstack.errors import InvalidMedia
+from reelstack.media.ffmpeg import (
+    MPD_NAME,
+    POSTER_NAME,
+    build_transcode_argv,
+    ffmpeg_exe,
+    run_ffmpeg,
+)
+from reelstack.media.ladder import LADDERS, plan_renditions
+from reelstack.media.manifests import (
+    build_variants,
+    media_playlist_name,
+    read_mpd,
+    render_master,
+    render_media_playlist,
+    rewrite_mpd_bandwidth,
+    target_duration,
+)
+from reelstack.media.probe import ProbeResult, probe, require_video
+
+MASTER_NAME = "master.m3u8"
+SEGMENT_S = 6
+GOP_S = 2
+# Share of the progress bar given to FFmpeg; the rest is manifest writing.
+_ENCODE_SHARE = 99.0
+
+
+@dataclass(frozen=True, slots=True)
+class RenditionResult:
+    """One video variant as declared in the master playlist (audio included in rates)."""
+
+    name: str
+    width: int
+    height: int
+    bandwidth: int
+    average_bandwidth: int
+    codecs: str
+    playlist: str
+
+
+@dataclass(frozen=True, slots=True)
+class PackageResult:
+    """Paths and measured figures of a packaged title."""
+
+    master_path: Path
+    mpd_path: Path
+    poster_path: Path | None
+    renditions: list[RenditionResult]
+    duration_s: float
+    audio: bool
+
+
+def transcode_and_package(
+    *,
+    source: Path,
+    out_dir: Path,
+    ladder: str = "default",
+    on_progress: Callable[[float], None] | None = None,
+    cancel: threading.Event | None = None,
+    probe_result: ProbeResult | None = None,
+    preset: str = "veryfast",
+) -> PackageResult:
+    """Probe, plan the ladder, run ONE FFmpeg, write HLS playlists and fix the MPD.
+
+    ``out_dir`` must be missing or empty: this function owns it. On any failure
+    or cancellation everything written there is removed (a directory this call
+    created is removed too), so a retry starts clean.
+    Raises ``InvalidMedia`` for unusable sources, ``MediaProcessingError`` when
+    FFmpeg or packaging fails and ``TranscodeCancelled`` when ``cancel`` is set.
+    """
+    if ladder not in LADDERS:
+        raise ValueError(f"unknown ladder {ladder!r}; known: {sorted(LADDERS)}")
+    created = not out_dir.exists()
+    if not created and any(out_dir.iterdir()):
+        raise FileExistsError(f"output directory is not empty: {out_dir}")
+
+    info = probe_result if probe_result is not None else probe(source)
+    video = require_video(info)
+    renditions = plan_renditions(
+        ladder=LADDERS[ladder],
+        src_width=video.display_width,
+        src_height=video.display_height,
+        src_fps=video.fps,
+    )
+    if not renditions:
+        raise InvalidMedia("No rendition can be planned for this source.")
+    fps = renditions[0].fps
+    # ~10% in avoids black openings, capped so long titles stay cheap to seek.
+    poster_at_s = min(max(info.duration_s * 0.1, 0.0), 10.0)
+    if poster_at_s >= info.duration_s:
+        poster_at_s = 0.0
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        argv = build_transcode_argv(
+            ffmpeg=ffmpeg_exe(),
+            source=source,
+            out_dir=out_dir,
+            renditions=renditions,
+            audio=bool(info.audio),
+            fps=fps,
+            source_fps=video.fps,
+            segment_s=SEGMENT_S,
+            gop_s=GOP_S,
+            preset=preset,
+            poster_at_s=poster_at_s,
+        )
+        scaled = None if on_progress is None else _scaled(on_progress)
+        run_ffmpeg(argv, duration_s=info.duration_s, on_progress=scaled, cancel=cancel)
+        result = _write_manifests(out_dir, [r.name for r in renditions], info.duration_s)
+    except BaseException:
+        # BaseException on purpose: a KeyboardInterrupt must not leave half a ladder.
+        _clean(out_dir, remove_dir=created)
+        raise
+    if on_progress is not None:
+        on_progress(100.0)
+    return result
+
+
+def _scaled(on_progress: Callable[[float], None]) -> Callable[[float], None]:
+    def report(percent: float) -> None:
+        on_progress(percent * _ENCODE_SHARE / 100.0)
+
+    return report
+
+
+def _write_manifests(out_dir: Path, names: list[str], duration_s: float) -> PackageResult:
+    mpd_path = out_dir / MPD_NAME
+    text, tracks = read_mpd(mpd_path)
+    target = target_duration(tracks)
+    for track in tracks:
+        (out_dir / media_playlist_name(track)).write_text(
+            render_media_playlist(track, target_duration_s=target), encoding="utf-8"
+        )
+    variants, audio = build_variants(tracks)
+    master_path = out_dir / MASTER_NAME
+    master_path.write_text(render_master(variants, audio), encoding="utf-8")
+    mpd_path.write_text(
+        rewrite_mpd_bandwidth(text, {t.rep_id: t.peak_bitrate for t in tracks}),
+        encoding="utf-8",
+    )
+    poster = out_dir / POSTER_NAME
+    # Representation ids are the ladder indexes (see ffmpeg.MEDIA_SEG_TEMPLATE).
+    by_id = dict(enumerate(names))
+    return PackageResult(
+        master_path=master_path,
+        mpd_path=mpd_path,
+        poster_path=poster if poster.is_file() else None,
+        renditions=[
+            RenditionResult(
+                name=by_id.get(int(v.track.rep_id), v.track.rep_id),
+                width=v.track.width or 0,
+                height=v.track.height or 0,
+                bandwidth=v.bandwidth,
+                average_bandwidth=v.average_bandwidth,
+                codecs=v.codecs,
+                playlist=v.uri,
+            )
+            for v in variants
+        ],
+        duration_s=duration_s,
+        audio=audio is not None,
+    )
+
+
+def _clean(out_dir: Path, *, remove_dir: bool) -> None:
+    if remove_dir:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return
+    for child in out_dir.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)

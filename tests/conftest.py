@@ -1,0 +1,119 @@
+"""One fixture set for SQLite and PostgreSQL.
+
+The suite runs on SQLite by default; ``REELSTACK_TEST_DATABASE_URL`` (a PostgreSQL URL)
+runs the same tests there. Each test gets an empty, fully migrated schema.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from reelstack.app import create_app
+from reelstack.config import Settings
+from reelstack.db import migrate
+from reelstack.media.testclips import make_test_clip
+from reelstack.models import Base
+from reelstack.runtime import Runtime, build_runtime
+
+PG_URL = os.environ.get("REELSTACK_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def _db_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated SQLite file to copy per test, or a migrated PostgreSQL database."""
+    if PG_URL:
+        url = make_url(PG_URL)
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+        admin.dispose()
+        migrate(PG_URL)
+        return PG_URL
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    migrate(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+def database_url(_db_template: str, tmp_path: Path) -> Iterator[str]:
+    if PG_URL:
+        engine = create_engine(PG_URL)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        engine.dispose()
+        yield PG_URL
+        return
+    path = tmp_path / "reelstack.db"
+    shutil.copyfile(_db_template, path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        max_upload_bytes=50 * 1024 * 1024,
+        worker_concurrency=1,
+        job_max_attempts=2,
+    )
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = build_runtime(settings)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime=runtime)) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Tiny generated clips shared by the session (made once: FFmpeg is the slow part)."""
+    root = tmp_path_factory.mktemp("clips")
+    return {
+        "landscape": make_test_clip(root / "landscape.mp4", width=320, height=180, duration_s=4),
+        "portrait": make_test_clip(root / "portrait.mp4", width=180, height=320, duration_s=3),
+        "audio_only": make_test_clip(root / "audio.m4a", video=False, duration_s=2),
+    }
+
+
+def wait_for_job(client: TestClient, job_id: str, timeout_s: float = 120) -> dict[str, Any]:
+    """Poll the job API until the job reaches a terminal state."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/v1/admin/jobs/{job_id}").json()
+        if job["state"] in {"succeeded", "failed", "cancelled"}:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {timeout_s}s")
+
+
+def media_files(runtime: Runtime) -> list[str]:
+    """Every stored object (staging excluded): used to prove nothing was left behind."""
+    return [o.key for o in runtime.storage.list("assets")]
+
+
+def row_counts(runtime: Runtime) -> dict[str, int]:
+    with runtime.engine.connect() as conn:
+        return {
+            t.name: int(conn.execute(text(f'SELECT count(*) FROM "{t.name}"')).scalar_one())
+            for t in Base.metadata.sorted_tables
+        }

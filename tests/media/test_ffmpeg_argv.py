@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reelstack.media.ffmpeg import ProgressParser, build_transcode_argv, parse_progress
+from reelstack.media.ladder import LADDERS, plan_renditions
+
+PLAN = plan_renditions(ladder=LADDERS["default"], src_width=1920, src_height=1080, src_fps=30)
+
+
+def argv_for(**overrides: object) -> list[str]:
+    kwargs: dict = {
+        "ffmpeg": "ffmpeg",
+        "source": Path("/in/src.mp4"),
+        "out_dir": Path("/out"),
+        "renditions": PLAN,
+        "audio": True,
+        "fps": 30.0,
+        "source_fps": 30.0,
+    }
+    kwargs.update(overrides)
+    return build_transcode_argv(**kwargs)
+
+
+def value(argv: list[str], flag: str) -> str:
+    return argv[argv.index(flag) + 1]
+
+
+def all_values(argv: list[str], flag: str) -> list[str]:
+    return [argv[i + 1] for i, a in enumerate(argv) if a == flag]
+
+
+def test_one_input_split_into_one_branch_per_rung() -> None:
+    argv = argv_for()
+    assert all_values(argv, "-i") == ["/in/src.mp4"]
+    graph = value(argv, "-filter_complex")
+    assert graph.startswith("[0:v]split=6[v0][v1][v2][v3][v4][v5];")
+    for k, r in enumerate(PLAN):
+        assert f"[v{k}]scale={r.width}:{r.height}[o{k}]" in graph
+    assert "fps=" not in graph
+
+
+def test_maps_and_per_output_rates() -> None:
+    argv = argv_for()
+    assert all_values(argv, "-map") == [f"[o{k}]" for k in range(6)] + ["0:a:0"]
+    for k, r in enumerate(PLAN):
+        assert value(argv, f"-b:v:{k}") == f"{r.video_kbps}k"
+        assert value(argv, f"-maxrate:v:{k}") == f"{r.maxrate_kbps}k"
+        assert value(argv, f"-bufsize:v:{k}") == f"{r.bufsize_kbps}k"
+        assert value(argv, f"-profile:v:{k}") == r.profile
+
+
+def test_fixed_closed_gop_aligned_keyframes() -> None:
+    argv = argv_for()
+    assert value(argv, "-g") == "60"
+    assert value(argv, "-keyint_min") == "60"
+    assert value(argv, "-sc_threshold") == "0"
+    assert value(argv, "-force_key_frames") == "expr:gte(t,n_forced*2)"
+    assert value(argv, "-flags") == "+cgop"
+    assert value(argv, "-c:v") == "libx264"
+    assert value(argv, "-pix_fmt") == "yuv420p"
+    assert value(argv_for(fps=25.0, source_fps=25.0), "-g") == "50"
+
+
+def test_audio_encoded_once_aac_stereo() -> None:
+    argv = argv_for()
+    assert argv.count("0:a:0") == 1
+    assert value(argv, "-c:a") == "aac"
+    assert value(argv, "-b:a") == "128k"
+    assert value(argv, "-ac") == "2"
+    assert value(argv, "-ar") == "48000"
+    assert value(argv, "-adaptation_sets") == "id=0,streams=v id=1,streams=a"
+
+
+def test_no_audio_when_source_has_none() -> None:
+    argv = argv_for(audio=False)
+    assert "0:a:0" not in argv
+    assert "-c:a" not in argv
+    assert value(argv, "-adaptation_sets") == "id=0,streams=v"
+
+
+def test_dash_cmaf_output_and_progress() -> None:
+    argv = argv_for()
+    assert value(argv, "-f") == "dash"
+    assert value(argv, "-seg_duration") == "6"
+    assert value(argv, "-progress") == "pipe:1"
+    assert "-nostats" in argv
+    assert argv[-1] == "/out/manifest.mpd"
+
+
+def test_fps_cap_applied_once_before_split() -> None:
+    graph = value(argv_for(fps=60.0, source_fps=120.0), "-filter_complex")
+    assert graph.startswith("[0:v]fps=60,split=6")
+
+
+def test_poster_branch() -> None:
+    argv = argv_for(poster_at_s=2.0)
+    graph = value(argv, "-filter_complex")
+    assert "split=7" in graph
+    assert "[v6]trim=start=2.000,setpts=PTS-STARTPTS,scale=1920:1080[poster]" in graph
+    assert argv[-7:-1] == ["-frames:v", "1", "-update", "1", "-q:v", "3"]
+    assert argv[-1] == "/out/poster.jpg"
+    assert all_values(argv, "-map")[-1] == "[poster]"
+
+
+def test_segment_must_be_multiple_of_gop() -> None:
+    with pytest.raises(ValueError):
+        argv_for(segment_s=5, gop_s=2)
+    with pytest.raises(ValueError):
+        argv_for(renditions=[])
+
+
+PROGRESS = """frame=10
+fps=0.0
+out_time_us=N/A
+progress=continue
+frame=60
+out_time_us=2000000
+out_time=00:00:02.000000
+progress=continue
+out_time_us=1000000
+progress=continue
+out_time_us=4000000
+progress=end
+""".splitlines()
+
+
+def test_parse_progress_blocks() -> None:
+    assert parse_progress(PROGRESS, duration_s=4.0) == [0.0, 50.0, 50.0, 100.0]
+
+
+def test_progress_parser_never_reaches_100_before_end() -> None:
+    parser = ProgressParser(duration_s=1.0)
+    parser.feed("out_time_us=5000000")
+    assert parser.feed("progress=continue") == pytest.approx(99.9)
+    assert not parser.done
+    assert parser.feed("garbage line") is None
+    assert parser.feed("progress=end") == 100.0
+    assert parser.done

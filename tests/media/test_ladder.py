@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import pytest
+
+from reelstack.media.ladder import LADDERS, MIN_VIDEO_KBPS, Rung, plan_renditions
+
+DEFAULT = LADDERS["default"]
+
+
+def sizes(renditions: list) -> list[tuple[int, int]]:
+    return [(r.width, r.height) for r in renditions]
+
+
+def test_1080p_source_gets_full_ladder_with_ladder_rates() -> None:
+    plan = plan_renditions(ladder=DEFAULT, src_width=1920, src_height=1080, src_fps=30)
+    assert sizes(plan) == [(r.width, r.height) for r in DEFAULT]
+    assert [p.video_kbps for p in plan] == [r.video_kbps for r in DEFAULT]
+    assert plan[-1].maxrate_kbps == 7800
+    assert all(p.fps == 30 for p in plan)
+
+
+def test_720p_source_never_upscaled() -> None:
+    plan = plan_renditions(ladder=DEFAULT, src_width=1280, src_height=720, src_fps=25)
+    assert sizes(plan)[-1] == (1280, 720)
+    assert all(w <= 1280 and h <= 720 for w, h in sizes(plan))
+    assert len(plan) == 5
+
+
+def test_portrait_source_gets_portrait_ladder() -> None:
+    plan = plan_renditions(ladder=DEFAULT, src_width=1080, src_height=1920, src_fps=30)
+    assert sizes(plan) == [(r.height, r.width) for r in DEFAULT]
+
+
+def test_small_source_gets_one_rendition_at_its_size_with_scaled_rate() -> None:
+    plan = plan_renditions(ladder=DEFAULT, src_width=320, src_height=180, src_fps=30)
+    assert sizes(plan) == [(320, 180)]
+    smallest = DEFAULT[0]
+    expected = round(smallest.video_kbps * (320 * 180) / (smallest.width * smallest.height))
+    assert plan[0].video_kbps == max(MIN_VIDEO_KBPS, expected)
+    assert plan[0].name == "180p"
+
+
+def test_small_portrait_source() -> None:
+    plan = plan_renditions(ladder=DEFAULT, src_width=180, src_height=320, src_fps=30)
+    assert sizes(plan) == [(180, 320)]
+    tiny = plan_renditions(ladder=LADDERS["tiny"], src_width=180, src_height=320, src_fps=30)
+    assert sizes(tiny) == [(144, 256), (180, 320)]
+
+
+def test_4_3_source_keeps_aspect_and_scales_rates_by_pixels() -> None:
+    plan = plan_renditions(ladder=DEFAULT, src_width=1440, src_height=1080, src_fps=30)
+    assert sizes(plan)[-1] == (1440, 1080)
+    assert (480, 360) in sizes(plan)
+    for w, h in sizes(plan):
+        assert abs(w / h - 4 / 3) < 0.02
+    # 1440x1080 covers 75% of the 1920x1080 box.
+    assert plan[-1].video_kbps == 4500
+    assert plan[-1].maxrate_kbps == round(7800 * 0.75)
+
+
+@pytest.mark.parametrize(("w", "h"), [(853, 480), (1001, 563), (1919, 1079), (99, 57)])
+def test_odd_sizes_give_even_dimensions_within_source(w: int, h: int) -> None:
+    plan = plan_renditions(ladder=DEFAULT, src_width=w, src_height=h, src_fps=30)
+    assert plan
+    for rw, rh in sizes(plan):
+        assert rw % 2 == 0 and rh % 2 == 0
+        assert rw <= w and rh <= h
+
+
+def test_1920x1088_counts_as_1080p() -> None:
+    plan = plan_renditions(ladder=DEFAULT, src_width=1920, src_height=1088, src_fps=30)
+    assert len(plan) == 6
+    assert plan[-1].height == 1080
+
+
+def test_fps_capped_at_source_and_max() -> None:
+    assert plan_renditions(ladder=DEFAULT, src_width=640, src_height=360, src_fps=24)[0].fps == 24
+    plan = plan_renditions(ladder=DEFAULT, src_width=640, src_height=360, src_fps=120)
+    assert plan[0].fps == 60
+    plan = plan_renditions(ladder=DEFAULT, src_width=640, src_height=360, src_fps=50, max_fps=30)
+    assert plan[0].fps == 30
+
+
+def test_rungs_collapsing_to_same_size_are_deduped() -> None:
+    ladder = (
+        Rung("a", 640, 360, 300, 400, 800, "main"),
+        Rung("b", 640, 360, 500, 600, 1200, "main"),
+    )
+    plan = plan_renditions(ladder=ladder, src_width=1280, src_height=720, src_fps=30)
+    assert sizes(plan) == [(640, 360)]
+    assert plan[0].name == "a"
+
+
+def test_invalid_source_size_rejected() -> None:
+    with pytest.raises(ValueError):
+        plan_renditions(ladder=DEFAULT, src_width=0, src_height=720, src_fps=30)

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from reelstack.errors import MediaProcessingError
+from reelstack.media.manifests import (
+    Segment,
+    Track,
+    build_variants,
+    parse_mpd,
+    render_master,
+    render_media_playlist,
+    rewrite_mpd_bandwidth,
+    target_duration,
+)
+
+# Written by FFmpeg 9 (dash muxer) for a 13 s clip, two tracks.
+MPD = (Path(__file__).parent / "data" / "ffmpeg.mpd").read_text(encoding="utf-8")
+
+SIZES = {
+    "seg-0-00001.m4s": 225_000,  # 300 kb/s over 6 s
+    "seg-0-00002.m4s": 300_000,  # 400 kb/s: the peak
+    "seg-0-00003.m4s": 25_000,  # 200 kb/s over 1 s
+    "seg-1-00001.m4s": 95_232,
+    "seg-1-00002.m4s": 95_915,
+    "seg-1-00003.m4s": 16_853,
+}
+
+
+def tracks() -> list[Track]:
+    return parse_mpd(MPD, size_of=SIZES.__getitem__)
+
+
+def test_parse_expands_timeline_and_templates() -> None:
+    video, audio = tracks()
+    assert video.kind == "video" and audio.kind == "audio"
+    assert video.init_uri == "init-0.m4s"
+    assert [s.uri for s in video.segments] == [f"seg-0-0000{i}.m4s" for i in (1, 2, 3)]
+    assert [s.duration_s for s in video.segments] == [6.0, 6.0, 1.0]
+    assert (video.width, video.height, video.frame_rate) == (320, 180, 30.0)
+    assert video.codecs == "avc1.64000d"
+    assert audio.segments[0].duration_s == pytest.approx(5.952)
+    assert audio.channels == 2
+    assert audio.language is None
+
+
+def test_peak_and_average_bitrates() -> None:
+    video, _ = tracks()
+    assert video.peak_bitrate == 400_000
+    assert video.average_bitrate == round((225_000 + 300_000 + 25_000) * 8 / 13 + 0.5)
+
+
+def test_target_duration_is_max_rounded_extinf_over_all_tracks() -> None:
+    assert target_duration(tracks()) == 6
+    long = Track("9", "audio", "mp4a.40.2", "i.m4s", (Segment("a", 6.5, 1),))
+    assert target_duration([*tracks(), long]) == 7
+    short = Track("9", "audio", "mp4a.40.2", "i.m4s", (Segment("a", 6.49, 1),))
+    assert target_duration([short]) == 6
+
+
+def test_media_playlist() -> None:
+    video, audio = tracks()
+    text = render_media_playlist(audio, target_duration_s=7)
+    lines = text.splitlines()
+    assert lines[:7] == [
+        "#EXTM3U",
+        "#EXT-X-VERSION:7",
+        "#EXT-X-TARGETDURATION:7",
+        "#EXT-X-MEDIA-SEQUENCE:0",
+        "#EXT-X-PLAYLIST-TYPE:VOD",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+        '#EXT-X-MAP:URI="init-1.m4s"',
+    ]
+    assert lines[7:9] == ["#EXTINF:5.952000,", "seg-1-00001.m4s"]
+    assert lines[-1] == "#EXT-X-ENDLIST"
+    assert text.endswith("\n")
+    assert render_media_playlist(video, target_duration_s=6).count("#EXTINF:") == 3
+
+
+def test_master_declares_video_plus_audio_rates_and_real_codecs() -> None:
+    video, audio = tracks()
+    variants, audio_track = build_variants(tracks())
+    text = render_master(variants, audio_track)
+    assert "#EXT-X-INDEPENDENT-SEGMENTS" in text
+    assert (
+        '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",NAME="Default",DEFAULT=YES,AUTOSELECT=YES,'
+        'CHANNELS="2",URI="audio_1.m3u8"'
+    ) in text
+    inf = next(line for line in text.splitlines() if line.startswith("#EXT-X-STREAM-INF:"))
+    assert f"BANDWIDTH={video.peak_bitrate + audio.peak_bitrate}," in inf
+    assert f"AVERAGE-BANDWIDTH={video.average_bitrate + audio.average_bitrate}," in inf
+    assert 'CODECS="avc1.64000d,mp4a.40.2"' in inf
+    assert "RESOLUTION=320x180" in inf
+    assert "FRAME-RATE=30.000" in inf
+    assert 'AUDIO="aac"' in inf
+    assert text.splitlines()[-1] == "video_180p_0.m3u8"
+
+
+def test_master_without_audio() -> None:
+    video, _ = tracks()
+    variants, audio = build_variants([video])
+    text = render_master(variants, audio)
+    assert "EXT-X-MEDIA" not in text
+    assert "AUDIO=" not in text
+    assert f"BANDWIDTH={video.peak_bitrate}," in text
+    assert 'CODECS="avc1.64000d"' in text
+
+
+def test_rewrite_mpd_bandwidth_changes_only_bandwidth() -> None:
+    out = rewrite_mpd_bandwidth(MPD, {"0": 400_000, "1": 131_955})
+    assert 'bandwidth="400000"' in out and 'bandwidth="131955"' in out
+    assert 'bandwidth="300000"' not in out
+    assert out.replace('"400000"', '"300000"').replace('"131955"', '"128000"') == MPD
+    root = ET.fromstring(out)
+    reps = root.iter("{urn:mpeg:dash:schema:mpd:2011}Representation")
+    assert {r.get("id"): r.get("bandwidth") for r in reps} == {"0": "400000", "1": "131955"}
+    # maxWidth="320" etc. untouched; only Representation tags are edited.
+    assert 'maxWidth="320"' in out
+
+
+def test_rewrite_mpd_unknown_representation_fails() -> None:
+    with pytest.raises(MediaProcessingError):
+        rewrite_mpd_bandwidth(MPD, {"7": 1})
+
+
+def test_parse_rejects_garbage() -> None:
+    with pytest.raises(MediaProcessingError):
+        parse_mpd("not xml", size_of=lambda _uri: 0)
+    with pytest.raises(MediaProcessingError):
+        parse_mpd('<MPD xmlns="urn:mpeg:dash:schema:mpd:2011"/>', size_of=lambda _uri: 0)

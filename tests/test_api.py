@@ -1,0 +1,120 @@
+"""The HTTP contract: health, OpenAPI, problem+json, catalog and playback gates."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from reelstack.assets.models import AssetStatus
+from reelstack.catalog import service as catalog
+from reelstack.db import session_scope
+from reelstack.runtime import Runtime
+from tests.factories import make_asset
+
+
+def test_health_ready_openapi(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+    spec = client.get("/openapi.json").json()
+    ops = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
+    assert {"listTitles", "getTitle", "startPlayback", "uploadVideo", "cancelJob"} <= ops
+
+
+def test_unknown_route_is_problem_json(client: TestClient) -> None:
+    resp = client.get("/v1/nope")
+    assert resp.status_code == 404
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert resp.json()["code"] == "not_found"
+
+
+def test_missing_title_is_404_problem(client: TestClient) -> None:
+    resp = client.get("/v1/titles/does-not-exist")
+    assert resp.status_code == 404
+    body = resp.json()
+    assert body["code"] == "not_found"
+    assert body["status"] == 404
+    assert "does-not-exist" in body["detail"]
+
+
+def test_playback_validation_and_mass_assignment(client: TestClient) -> None:
+    resp = client.post("/v1/playback", json={})
+    assert resp.status_code == 422
+    assert resp.json()["code"] == "validation_failed"
+    resp = client.post("/v1/playback", json={"title_id": "x", "is_admin": True})
+    assert resp.status_code == 422
+    assert resp.headers["content-type"] == "application/problem+json"
+
+
+def test_playback_of_unready_title_is_409(client: TestClient, runtime: Runtime) -> None:
+    with session_scope(runtime.sessions) as s:
+        asset = make_asset(AssetStatus.PROCESSING)
+        s.add(asset)
+        s.flush()
+        processing = catalog.create_title(session=s, title="Processing", asset_id=asset.id).id
+        bare = catalog.create_title(session=s, title="No media").id
+    for title_id, state in ((processing, "processing"), (bare, "no_media")):
+        resp = client.post("/v1/playback", json={"title_id": title_id})
+        assert resp.status_code == 409
+        body = resp.json()
+        assert body["code"] == "asset_not_ready"
+        assert body["asset_status"] == state
+    assert client.post("/v1/playback", json={"title_id": "missing"}).status_code == 404
+
+
+def test_playback_of_ready_title(client: TestClient, runtime: Runtime) -> None:
+    with session_scope(runtime.sessions) as s:
+        asset = make_asset(AssetStatus.READY)
+        s.add(asset)
+        s.flush()
+        title_id = catalog.create_title(session=s, title="Ready", asset_id=asset.id).id
+        asset_id = asset.id
+    resp = client.post("/v1/playback", json={"title_id": title_id})
+    assert resp.status_code == 201
+    body = resp.json()
+    assert body["hls"] == f"/media/{asset_id}/master.m3u8"
+    assert body["dash"].startswith(f"/media/{asset_id}/") and body["dash"].endswith(".mpd")
+    assert body["session_id"] and body["expires_at"]
+    listed = client.get(f"/v1/titles/{title_id}").json()
+    assert listed["status"] == "ready"
+    assert listed["poster_url"].startswith(f"/media/{asset_id}/")
+
+
+def test_titles_keyset_pagination(client: TestClient, runtime: Runtime) -> None:
+    with session_scope(runtime.sessions) as s:
+        ids = {catalog.create_title(session=s, title=f"Title {i:02d}").id for i in range(7)}
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        params = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/v1/titles", params=params).json()
+        pages += 1
+        seen += [item["id"] for item in page["items"]]
+        for item in page["items"]:
+            assert item["kind"] == "movie"
+            assert item["status"] == "no_media"
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 3
+    assert len(seen) == 7 and set(seen) == ids
+    assert client.get("/v1/titles", params={"q": "title 03"}).json()["items"][0]["title"] == (
+        "Title 03"
+    )
+
+
+def test_bad_cursor_and_limit(client: TestClient) -> None:
+    bad = client.get("/v1/titles", params={"cursor": "!!!not-a-cursor"})
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "bad_request"
+    assert client.get("/v1/titles", params={"limit": 0}).status_code == 422
+
+
+def test_cors_preflight(client: TestClient) -> None:
+    resp = client.options(
+        "/v1/titles",
+        headers={"Origin": "http://player.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert resp.status_code == 200
+    assert resp.headers["access-control-allow-origin"] in {"*", "http://player.example"}

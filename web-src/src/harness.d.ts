@@ -1,0 +1,17 @@
+import type { ShakaPlayer } from "./player/player";
+
+/** What the browser tests read off the page (tests/browser/). */
+export interface ReelstackHarness {
+  /** The shaka.Player instance, null until attached (or if unsupported). */
+  player: ShakaPlayer | null;
+  /** Every Shaka error: {code, category, severity, data}. */
+  errors: object[];
+  /** True once player.load() of the current title has resolved. */
+  loaded: boolean;
+}
+
+declare global {
+  interface Window {
+    __reelstack: ReelstackHarness;
+  }
+}
