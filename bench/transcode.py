@@ -75,7 +75,7 @@ def make_source(path: Path, duration_s: int) -> None:
             "-c:v",
             "libx264",
             "-preset",
-            "ultrafast",
+            "veryfast",
             "-crf",
             "15",
             "-pix_fmt",

@@ -92,6 +92,10 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "landscape": make_test_clip(root / "landscape.mp4", width=320, height=180, duration_s=4),
         "portrait": make_test_clip(root / "portrait.mp4", width=180, height=320, duration_s=3),
         "audio_only": make_test_clip(root / "audio.m4a", video=False, duration_s=2),
+        # Index first, so a cut file still parses and only decoding shows the damage.
+        "faststart": make_test_clip(
+            root / "faststart.mp4", duration_s=4, extra_args=["-movflags", "+faststart"]
+        ),
     }
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reelstack.media.package import MASTER_NAME, MPD_NAME, POSTER_NAME
+from reelstack.media.ffmpeg import MPD_NAME, POSTER_NAME
+from reelstack.media.package import MASTER_NAME
 
 
 def media_url(asset_id: str, name: str) -> str:
