@@ -69,11 +69,16 @@ function selectedProtocol(): Protocol {
   return isProtocol(ui.protocol.value) ? ui.protocol.value : "dash";
 }
 
-async function loadSession(session: PlaybackSession, autoplay: boolean, token: number): Promise<void> {
+async function loadSession(
+  session: PlaybackSession,
+  autoplay: boolean,
+  token: number,
+  muted = true,
+): Promise<void> {
   if (!player) return;
   harness.loaded = false;
   try {
-    const loaded = await player.load(session[selectedProtocol()], { autoplay });
+    const loaded = await player.load(session[selectedProtocol()], { autoplay, muted });
     if (!loaded || token !== generation) return;
     harness.loaded = true;
     refreshPlayerUi();
@@ -83,7 +88,12 @@ async function loadSession(session: PlaybackSession, autoplay: boolean, token: n
   }
 }
 
-async function playTitle(titleId: string, autoplay: boolean, label?: string): Promise<void> {
+async function playTitle(
+  titleId: string,
+  autoplay: boolean,
+  label?: string,
+  muted = true,
+): Promise<void> {
   const token = ++generation;
   showError(null);
   harness.loaded = false;
@@ -93,7 +103,7 @@ async function playTitle(titleId: string, autoplay: boolean, label?: string): Pr
     const session = await createPlayback(titleId);
     if (token !== generation) return;
     current = { titleId, session };
-    await loadSession(session, autoplay, token);
+    await loadSession(session, autoplay, token, muted);
   } catch (error) {
     if (token !== generation) return;
     showError(describe(error));
@@ -119,7 +129,10 @@ async function loadCatalog(): Promise<void> {
   ui.titles.setAttribute("aria-busy", "true");
   try {
     const page = await listTitles();
-    renderTitleList(ui.titles, page.items, (title: Title) => void playTitle(title.id, false, title.title));
+    renderTitleList(ui.titles, page.items, (title: Title) =>
+      // A click is a user gesture: play at once, with sound.
+      void playTitle(title.id, true, title.title, false),
+    );
     if (current) {
       const { titleId } = current;
       markSelected(ui.titles, titleId);

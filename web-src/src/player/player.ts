@@ -113,10 +113,14 @@ export class VideoPlayer {
    * Loads a manifest. Resolves false when a newer load() superseded this one;
    * rejects with PlayerLoadError on failure.
    */
-  async load(manifestUrl: string, { autoplay = false }: { autoplay?: boolean } = {}): Promise<boolean> {
+  async load(
+    manifestUrl: string,
+    { autoplay = false, muted = true }: { autoplay?: boolean; muted?: boolean } = {},
+  ): Promise<boolean> {
     if (autoplay) {
-      // Chromium only autoplays muted media without a user gesture.
-      this.video.muted = true;
+      // Chromium only autoplays muted media without a user gesture; a click on a title
+      // is one, so that path asks for sound and falls back to muted if refused.
+      this.video.muted = muted;
       this.video.autoplay = true;
     }
     try {
@@ -127,7 +131,10 @@ export class VideoPlayer {
     }
     if (autoplay) {
       this.video.play().catch(() => {
-        // The user can still press play; autoplay policy is not a player error.
+        // Refused with sound: retry muted. The user can still press play; autoplay
+        // policy is not a player error.
+        this.video.muted = true;
+        this.video.play().catch(() => undefined);
       });
     }
     return true;
