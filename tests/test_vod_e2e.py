@@ -205,3 +205,28 @@ def test_restart_recovers_job_left_running(runtime: Runtime, clips: dict[str, Pa
         job = wait_for_job(client, ids.job_id)
     assert job["state"] == JobState.SUCCEEDED.value
     assert job["attempts"] == 2  # the dead attempt counts
+
+
+def test_shutdown_requeues_running_job(runtime: Runtime, tmp_path: Path) -> None:
+    from reelstack.assets.service import ingest_file
+    from reelstack.jobs.executor import LocalExecutor
+    from reelstack.media.testclips import make_test_clip
+
+    clip = make_test_clip(tmp_path / "long.mp4", width=640, height=360, duration_s=60)
+    ids = ingest_file(runtime=runtime, path=clip, title="Interrupted")
+    executor = LocalExecutor(runtime)
+    executor.start(resume=False)
+    executor.submit(ids.job_id)
+    staging = runtime.settings.data_dir / "media" / ".staging"
+    deadline = time.monotonic() + 30
+    while not _ffmpeg_pids_writing_to(staging) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _ffmpeg_pids_writing_to(staging)
+    executor.stop()
+    # The process stopping is not the user cancelling: the job waits for the next start.
+    with session_scope(runtime.sessions) as s:
+        job = job_service.get_job(session=s, job_id=ids.job_id)
+        assert (job.state, job.attempts, job.cancel_requested) == (JobState.QUEUED, 0, False)
+    assert _ffmpeg_pids_writing_to(staging) == []
+    assert list(staging.iterdir()) == []
+    assert [k.split("/", 2)[2] for k in media_files(runtime)] == ["source/original.mp4"]

@@ -36,7 +36,7 @@ def test_one_input_split_into_one_branch_per_rung() -> None:
     argv = argv_for()
     assert all_values(argv, "-i") == ["/in/src.mp4"]
     graph = value(argv, "-filter_complex")
-    assert graph.startswith("[0:v]split=6[v0][v1][v2][v3][v4][v5];")
+    assert graph.startswith("[0:v]format=yuv420p,split=6[v0][v1][v2][v3][v4][v5];")
     for k, r in enumerate(PLAN):
         assert f"[v{k}]scale={r.width}:{r.height}[o{k}]" in graph
     assert "fps=" not in graph
@@ -92,7 +92,7 @@ def test_dash_cmaf_output_and_progress() -> None:
 
 def test_fps_cap_applied_once_before_split() -> None:
     graph = value(argv_for(fps=60.0, source_fps=120.0), "-filter_complex")
-    assert graph.startswith("[0:v]fps=60,split=6")
+    assert graph.startswith("[0:v]fps=60,format=yuv420p,split=6")
 
 
 def test_poster_branch() -> None:

@@ -2,17 +2,26 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from reelstack.cli import package_cmd
-from reelstack.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from reelstack.config import Settings
 
 app = typer.Typer(no_args_is_help=True, help="Reelstack: an open-source OTT backend.")
 console = Console(stderr=True)
 package_cmd.register(app)
+
+
+def _settings() -> Settings:
+    # Imported on use: `reelstack package` needs no settings and starts faster without.
+    from reelstack.config import get_settings
+
+    return get_settings()
 
 
 @app.command()
@@ -20,7 +29,7 @@ def migrate() -> None:
     """Bring the database schema to the newest revision."""
     from reelstack.db import migrate as run_migrations
 
-    settings = get_settings()
+    settings = _settings()
     run_migrations(settings.resolved_database_url)
     console.print(f"migrated {settings.resolved_database_url.split('@')[-1]}")
 
@@ -36,7 +45,7 @@ def _serve(settings: Settings) -> None:
 @app.command()
 def api() -> None:
     """Serve the API (with the embedded worker unless REELSTACK_EMBEDDED_WORKER=false)."""
-    _serve(get_settings())
+    _serve(_settings())
 
 
 @app.command()
@@ -44,7 +53,7 @@ def demo() -> None:
     """Seed the demo title (a generated 30 s 1080p clip) unless the catalog has titles."""
     from reelstack.cli.seed import seed_demo
 
-    seed_demo(get_settings(), console=console)
+    seed_demo(_settings(), console=console)
 
 
 @app.command()
@@ -53,7 +62,7 @@ def run() -> None:
     from reelstack.cli.seed import seed_demo
     from reelstack.db import migrate as run_migrations
 
-    settings = get_settings()
+    settings = _settings()
     run_migrations(settings.resolved_database_url)
     seed_demo(settings, console=console)
     console.print(f"Reelstack on http://{settings.host}:{settings.port}/  (player: /app/)")
@@ -72,7 +81,7 @@ def ingest(
     from reelstack.jobs.executor import LocalExecutor
     from reelstack.runtime import build_runtime
 
-    runtime = build_runtime(get_settings())
+    runtime = build_runtime(_settings())
     try:
         result = ingest_file(runtime=runtime, path=file, title=title, original_filename=file.name)
     except AppError as exc:

@@ -132,6 +132,10 @@ class LocalExecutor:
             job_id = self._queue.get()
             if job_id is None:
                 return
+            if self._stopping.is_set():
+                # Leave it queued in the database for the next start.
+                self._done(job_id, retry_in=None)
+                continue
             event = threading.Event()
             with self._lock:
                 self._cancel_events[job_id] = event
@@ -146,19 +150,24 @@ class LocalExecutor:
             except Exception:  # the runner records failures; this guards the thread itself
                 log.exception("job.runner_crashed", job_id=job_id)
                 retry_in = None
-            finally:
-                with self._lock:
-                    self._cancel_events.pop(job_id, None)
-                    if retry_in is None or self._stopping.is_set():
-                        self._known.discard(job_id)
-            if retry_in is not None and not self._stopping.is_set():
-                # Count the retry as busy before this run stops counting, so wait_idle
-                # never sees a gap between the attempts.
-                with self._idle:
-                    self._busy += 1
-                timer = threading.Timer(retry_in, self._queue.put, args=(job_id,))
-                timer.daemon = True
-                timer.start()
+            with self._lock:
+                self._cancel_events.pop(job_id, None)
+            self._done(job_id, retry_in=retry_in)
+
+    def _done(self, job_id: str, *, retry_in: float | None) -> None:
+        """Account for one finished run and schedule its retry, if any."""
+        retry = retry_in is not None and not self._stopping.is_set()
+        if retry:
+            # Count the retry as busy before this run stops counting, so wait_idle
+            # never sees a gap between the attempts.
             with self._idle:
-                self._busy -= 1
-                self._idle.notify_all()
+                self._busy += 1
+            timer = threading.Timer(retry_in or 0.0, self._queue.put, args=(job_id,))
+            timer.daemon = True
+            timer.start()
+        else:
+            with self._lock:
+                self._known.discard(job_id)
+        with self._idle:
+            self._busy -= 1
+            self._idle.notify_all()

@@ -91,7 +91,9 @@ def build_transcode_argv(
         pre = f"fps={_fmt_rate(fps)},"
     branches = n + (1 if poster_at_s is not None else 0)
     labels = "".join(f"[v{k}]" for k in range(branches))
-    graph = [f"[0:v]{pre}split={branches}{labels}"]
+    # Convert to 8-bit 4:2:0 once, before the split: a 10-bit or 4:2:2 mezzanine (ProRes,
+    # AVC-Intra) is then converted once instead of once per rung.
+    graph = [f"[0:v]{pre}format=yuv420p,split={branches}{labels}"]
     for k, rendition in enumerate(renditions):
         graph.append(f"[v{k}]scale={rendition.width}:{rendition.height}[o{k}]")
     if poster_at_s is not None:
