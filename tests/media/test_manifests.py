@@ -121,6 +121,13 @@ def test_rewrite_mpd_bandwidth_changes_only_bandwidth() -> None:
     assert 'maxWidth="320"' in out
 
 
+def test_rewrite_mpd_drops_bitstream_switching_claim() -> None:
+    multi = MPD.replace('contentType="video"', 'contentType="video" bitstreamSwitching="true"')
+    assert multi != MPD
+    out = rewrite_mpd_bandwidth(multi, {"0": 300_000})
+    assert "bitstreamSwitching" not in out
+
+
 def test_rewrite_mpd_unknown_representation_fails() -> None:
     with pytest.raises(MediaProcessingError):
         rewrite_mpd_bandwidth(MPD, {"7": 1})

@@ -267,8 +267,8 @@ _ATTR_RE = r'(\b{name}=")([^"]*)(")'
 def rewrite_mpd_bandwidth(text: str, bandwidths: dict[str, int]) -> str:
     """Set each Representation's ``bandwidth`` to the given value (by id).
 
-    Edits only the attribute values, leaving the rest of FFmpeg's MPD byte for
-    byte, and checks the result still parses.
+    Edits only those attribute values and drops a false ``bitstreamSwitching``
+    claim, leaving the rest of FFmpeg's MPD byte for byte; checks the result parses.
     """
     missing = set(bandwidths)
 
@@ -289,6 +289,9 @@ def rewrite_mpd_bandwidth(text: str, bandwidths: dict[str, int]) -> str:
         )
 
     out = _REP_TAG_RE.sub(repl, text)
+    # FFmpeg claims bitstream switching for a multi-rung set, but each rung has its own
+    # init segment (its own SPS/PPS): players must re-initialise, so drop the claim.
+    out = out.replace(' bitstreamSwitching="true"', "")
     if missing:
         raise MediaProcessingError(f"Representations not found in the MPD: {sorted(missing)}")
     try:
