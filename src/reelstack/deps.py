@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from reelstack.db import session_scope
 from reelstack.jobs.executor import Executor
 from reelstack.runtime import Runtime
 
@@ -23,15 +24,9 @@ def get_executor(request: Request) -> Executor:
 
 
 def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
-    session = runtime.sessions()
-    try:
+    """One unit of work per request: committed when the handler returns normally."""
+    with session_scope(runtime.sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

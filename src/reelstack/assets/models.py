@@ -6,10 +6,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, Float, Integer, String
+from sqlalchemy import JSON, BigInteger, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reelstack.db import Base, new_id, utcnow
+from reelstack.db import Base, enum_type, new_id, utcnow
 
 
 class AssetStatus(enum.StrEnum):
@@ -23,8 +23,7 @@ class Asset(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     status: Mapped[AssetStatus] = mapped_column(
-        Enum(AssetStatus, name="asset_status", values_callable=lambda e: [m.value for m in e]),
-        default=AssetStatus.PROCESSING,
+        enum_type(AssetStatus, "asset_status"), default=AssetStatus.PROCESSING
     )
     source_key: Mapped[str] = mapped_column(String(512))
     original_filename: Mapped[str | None] = mapped_column(String(512))

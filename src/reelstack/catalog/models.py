@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reelstack.db import Base, new_id, utcnow
+from reelstack.db import Base, enum_type, new_id, utcnow
 
 
 class TitleKind(enum.StrEnum):
@@ -23,8 +23,7 @@ class Title(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     kind: Mapped[TitleKind] = mapped_column(
-        Enum(TitleKind, name="title_kind", values_callable=lambda e: [m.value for m in e]),
-        default=TitleKind.MOVIE,
+        enum_type(TitleKind, "title_kind"), default=TitleKind.MOVIE
     )
     title: Mapped[str] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reelstack.db import Base, new_id, utcnow
+from reelstack.db import Base, enum_type, new_id, utcnow
 
 
 class JobState(enum.StrEnum):
@@ -23,17 +23,13 @@ class JobKind(enum.StrEnum):
     TRANSCODE = "transcode"
 
 
-def _values(e: type[enum.Enum]) -> list[str]:
-    return [str(m.value) for m in e]
-
-
 class Job(Base):
     __tablename__ = "jobs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    kind: Mapped[JobKind] = mapped_column(Enum(JobKind, name="job_kind", values_callable=_values))
+    kind: Mapped[JobKind] = mapped_column(enum_type(JobKind, "job_kind"))
     state: Mapped[JobState] = mapped_column(
-        Enum(JobState, name="job_state", values_callable=_values),
+        enum_type(JobState, "job_state"),
         default=JobState.QUEUED,
         index=True,
     )
