@@ -75,7 +75,7 @@ def create_app(
         """The process is up."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["ops"], operation_id="readyz")
+    @app.get("/readyz", tags=["ops"], operation_id="readyz", responses=problems.responses(503))
     def readyz(rt: RuntimeDep) -> Any:
         """The database answers (a broker check joins when Celery does)."""
         try:

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse
 
 from reelstack.deps import RuntimeDep
 from reelstack.errors import NotFound
+from reelstack.problems import responses
 from reelstack.storage import media_key
 
 router = APIRouter(tags=["delivery"])
@@ -35,7 +36,17 @@ def _suffix(name: str) -> str:
 
 
 @router.head("/media/{asset_id}/{path:path}", include_in_schema=False)
-@router.get("/media/{asset_id}/{path:path}", operation_id="getMediaFile")
+@router.get(
+    "/media/{asset_id}/{path:path}",
+    operation_id="getMediaFile",
+    response_class=FileResponse,
+    responses={
+        200: {"description": "The file (manifest, segment or image)"},
+        206: {"description": "Part of the file, for a Range request"},
+        304: {"description": "Not modified (If-None-Match)"},
+        **responses(404, 416),
+    },
+)
 def media_file(asset_id: str, path: str, request: Request, runtime: RuntimeDep) -> Response:
     """A manifest, segment or image of a packaged asset, with Range, ETag and caching."""
     suffix = _suffix(path)

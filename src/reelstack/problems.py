@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelstack.errors import AppError
@@ -15,6 +16,42 @@ from reelstack.errors import AppError
 log = structlog.get_logger(__name__)
 
 PROBLEM = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; ``code`` is stable, ``detail`` is for people."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    instance: str | None = None
+
+
+_REASONS = {
+    400: "Malformed request",
+    404: "Not found",
+    409: "Conflict with the current state",
+    413: "Payload too large",
+    416: "Range not satisfiable",
+    422: "Validation failed",
+    503: "Not ready",
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem responses an operation can give."""
+    return {
+        status: {
+            "description": _REASONS.get(status, "Problem"),
+            "content": {PROBLEM: {"schema": Problem.model_json_schema()}},
+        }
+        for status in (*statuses, 422)
+    }
+
 
 HTTP_CODES = {
     400: "bad_request",

@@ -10,6 +10,7 @@ from reelstack.assets.schemas import AssetOut, UploadOut
 from reelstack.catalog.models import TitleKind
 from reelstack.deps import DbSession, ExecutorDep, RuntimeDep
 from reelstack.errors import BadRequest, PayloadTooLarge
+from reelstack.problems import responses
 
 router = APIRouter(prefix="/v1/admin", tags=["assets"])
 
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/v1/admin", tags=["assets"])
     status_code=status.HTTP_201_CREATED,
     response_model=UploadOut,
     operation_id="uploadVideo",
+    responses=responses(400, 413),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -72,6 +74,8 @@ async def upload(
     return UploadOut(title_id=result.title_id, asset_id=result.asset_id, job_id=result.job_id)
 
 
-@router.get("/assets/{asset_id}", response_model=AssetOut, operation_id="getAsset")
+@router.get(
+    "/assets/{asset_id}", response_model=AssetOut, operation_id="getAsset", responses=responses(404)
+)
 def get_asset(asset_id: str, session: DbSession) -> AssetOut:
     return AssetOut.model_validate(service.get_asset(session=session, asset_id=asset_id))

@@ -10,6 +10,7 @@ from reelstack.catalog.models import Title
 from reelstack.catalog.schemas import TitleOut, TitlePage
 from reelstack.deps import DbSession
 from reelstack.playback.urls import poster_url
+from reelstack.problems import responses
 
 router = APIRouter(prefix="/v1/titles", tags=["catalog"])
 
@@ -28,7 +29,7 @@ def _out(title: Title, asset: Asset | None) -> TitleOut:
     )
 
 
-@router.get("", response_model=TitlePage, operation_id="listTitles")
+@router.get("", response_model=TitlePage, operation_id="listTitles", responses=responses(400))
 def list_titles(
     session: DbSession,
     cursor: str | None = None,
@@ -39,7 +40,9 @@ def list_titles(
     return TitlePage(items=[_out(t, a) for t, a in rows], next_cursor=next_cursor)
 
 
-@router.get("/{title_id}", response_model=TitleOut, operation_id="getTitle")
+@router.get(
+    "/{title_id}", response_model=TitleOut, operation_id="getTitle", responses=responses(404)
+)
 def get_title(title_id: str, session: DbSession) -> TitleOut:
     title, asset = service.get_title(session=session, title_id=title_id)
     return _out(title, asset)

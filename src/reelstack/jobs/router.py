@@ -5,16 +5,22 @@ from fastapi import APIRouter
 from reelstack.deps import DbSession, ExecutorDep
 from reelstack.jobs import service
 from reelstack.jobs.schemas import JobOut
+from reelstack.problems import responses
 
 router = APIRouter(prefix="/v1/admin/jobs", tags=["jobs"])
 
 
-@router.get("/{job_id}", response_model=JobOut, operation_id="getJob")
+@router.get("/{job_id}", response_model=JobOut, operation_id="getJob", responses=responses(404))
 def get_job(job_id: str, session: DbSession) -> JobOut:
     return JobOut.model_validate(service.get_job(session=session, job_id=job_id))
 
 
-@router.post("/{job_id}/cancel", response_model=JobOut, operation_id="cancelJob")
+@router.post(
+    "/{job_id}/cancel",
+    response_model=JobOut,
+    operation_id="cancelJob",
+    responses=responses(404, 409),
+)
 def cancel_job(job_id: str, session: DbSession, executor: ExecutorDep) -> JobOut:
     """Cancel a job: a queued one at once; a running one stops FFmpeg and removes output."""
     job = service.request_cancel(session=session, job_id=job_id)
@@ -23,7 +29,9 @@ def cancel_job(job_id: str, session: DbSession, executor: ExecutorDep) -> JobOut
     return JobOut.model_validate(job)
 
 
-@router.post("/{job_id}/retry", response_model=JobOut, operation_id="retryJob")
+@router.post(
+    "/{job_id}/retry", response_model=JobOut, operation_id="retryJob", responses=responses(404, 409)
+)
 def retry_job(job_id: str, session: DbSession, executor: ExecutorDep) -> JobOut:
     """Re-queue a failed job."""
     job = service.retry_job(session=session, job_id=job_id)

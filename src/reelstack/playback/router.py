@@ -5,6 +5,7 @@ from fastapi import APIRouter, status
 from reelstack.deps import DbSession, RuntimeDep
 from reelstack.playback import service, urls
 from reelstack.playback.schemas import PlaybackOut, PlaybackRequest
+from reelstack.problems import responses
 
 router = APIRouter(prefix="/v1/playback", tags=["playback"])
 
@@ -14,6 +15,7 @@ router = APIRouter(prefix="/v1/playback", tags=["playback"])
     status_code=status.HTTP_201_CREATED,
     response_model=PlaybackOut,
     operation_id="startPlayback",
+    responses=responses(404, 409),
 )
 def start_playback(body: PlaybackRequest, session: DbSession, runtime: RuntimeDep) -> PlaybackOut:
     row = service.start_playback(
