@@ -11,7 +11,7 @@ PG_CHECK = $(BIN)/python -c "import sys; from sqlalchemy import create_engine; \
 	from sqlalchemy.engine import make_url; u = make_url(sys.argv[1]).set(database='postgres'); \
 	create_engine(u, connect_args={'connect_timeout': 3}).connect().close()"
 
-.PHONY: run install web lint test test-sqlite test-postgres bench-transcode clean
+.PHONY: run install web api-client lint test test-sqlite test-postgres bench-transcode clean
 
 $(BIN)/reelstack: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ $(WEB_OUT): web-src/package-lock.json web-src/package.json web-src/index.html we
 	cd web-src && npm ci --no-audit --no-fund && npm run build
 
 web: $(WEB_OUT)
+
+# Regenerate the web client's types from the API (a test fails when they are stale).
+api-client: install
+	$(BIN)/reelstack openapi --ts web-src/src/api/schema.gen.ts
 
 run: install web
 	$(BIN)/reelstack run

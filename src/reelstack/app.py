@@ -58,6 +58,14 @@ def create_app(
         summary="Open-source OTT backend: ingest, ABR transcoding, HLS + DASH delivery.",
         lifespan=lifespan,
     )
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.add_problem_schema(build_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.state.runtime = runtime
     app.state.executor = executor
     problems.install(app)

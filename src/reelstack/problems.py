@@ -47,7 +47,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         status: {
             "description": _REASONS.get(status, "Problem"),
-            "content": {PROBLEM: {"schema": Problem.model_json_schema()}},
+            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         for status in (*statuses, 422)
     }
@@ -76,6 +76,13 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
         **extra,
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def add_problem_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """Register the Problem schema that ``responses()`` entries refer to."""
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = Problem.model_json_schema()
+    return spec
 
 
 def install(app: FastAPI) -> None:

@@ -1,11 +1,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from reelstack.assets.models import AssetStatus
+
+
+class RenditionOut(BaseModel):
+    """One packaged video variant; rates are measured, audio included."""
+
+    name: str
+    width: int
+    height: int
+    bandwidth: int
+    average_bandwidth: int
+    codecs: str
+    playlist: str
 
 
 class AssetOut(BaseModel):
@@ -22,7 +33,7 @@ class AssetOut(BaseModel):
     video_codec: str
     audio_channels: int | None
     rotation: int
-    renditions: list[dict[str, Any]]
+    renditions: list[RenditionOut]
     error: str | None
     created_at: datetime
     ready_at: datetime | None

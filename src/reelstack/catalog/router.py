@@ -22,7 +22,7 @@ def _out(title: Title, asset: Asset | None) -> TitleOut:
         kind=title.kind,
         title=title.title,
         description=title.description,
-        status=asset.status.value if asset is not None else "no_media",
+        status="no_media" if asset is None else asset.status.value,
         duration_s=asset.duration_s if asset is not None else None,
         poster_url=poster_url(asset.id) if ready and asset is not None else None,
         created_at=title.created_at,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -12,8 +13,8 @@ class TitleOut(BaseModel):
     kind: TitleKind
     title: str
     description: str | None
-    # "ready" when playable; otherwise the asset's state ("processing", "failed") or "no_media".
-    status: str
+    # "ready" when playable; otherwise the asset's state or "no_media".
+    status: Literal["processing", "ready", "failed", "no_media"]
     duration_s: float | None
     poster_url: str | None
     created_at: datetime

@@ -49,6 +49,31 @@ def api() -> None:
 
 
 @app.command()
+def openapi(
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the document here")] = None,
+    ts_out: Annotated[Path | None, typer.Option("--ts", help="Write TypeScript types here")] = None,
+) -> None:
+    """Print the OpenAPI document, or write it and the web client's TypeScript types."""
+    import json
+    import tempfile
+
+    from reelstack.app import create_app
+    from reelstack.config import Settings
+    from reelstack.openapi_ts import render_typescript
+
+    # The document does not depend on configuration; a throwaway data dir keeps it pure.
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = create_app(Settings(data_dir=Path(tmp))).openapi()
+    text = json.dumps(spec, indent=2) + "\n"
+    if json_out:
+        json_out.write_text(text, encoding="utf-8")
+    if ts_out:
+        ts_out.write_text(render_typescript(spec), encoding="utf-8")
+    if not json_out and not ts_out:
+        typer.echo(text, nl=False)
+
+
+@app.command()
 def demo() -> None:
     """Seed the demo title (a generated 30 s 1080p clip) unless the catalog has titles."""
     from reelstack.cli.seed import seed_demo

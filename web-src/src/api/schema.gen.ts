@@ -1,0 +1,98 @@
+// Generated from /openapi.json by `make api-client` (reelstack.openapi_ts).
+// Do not edit by hand: a test fails when this file is stale.
+
+export interface AssetOut {
+  id: string;
+  status: AssetStatus;
+  original_filename: string | null;
+  size_bytes: number;
+  duration_s: number;
+  width: number;
+  height: number;
+  fps: number;
+  video_codec: string;
+  audio_channels: number | null;
+  rotation: number;
+  renditions: RenditionOut[];
+  error: string | null;
+  created_at: string;
+  ready_at: string | null;
+}
+
+export type AssetStatus = "processing" | "ready" | "failed";
+
+export type JobKind = "transcode";
+
+export interface JobOut {
+  id: string;
+  kind: JobKind;
+  state: JobState;
+  asset_id: string;
+  attempts: number;
+  max_attempts: number;
+  progress: number;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+
+export interface PlaybackOut {
+  session_id: string;
+  title_id: string;
+  hls: string;
+  dash: string;
+  poster: string | null;
+  expires_at: string;
+}
+
+export interface PlaybackRequest {
+  title_id: string;
+}
+
+/** RFC 9457 problem details; ``code`` is stable, ``detail`` is for people. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  instance?: string | null;
+}
+
+/** One packaged video variant; rates are measured, audio included. */
+export interface RenditionOut {
+  name: string;
+  width: number;
+  height: number;
+  bandwidth: number;
+  average_bandwidth: number;
+  codecs: string;
+  playlist: string;
+}
+
+export type TitleKind = "movie" | "episode" | "trailer" | "clip";
+
+export interface TitleOut {
+  id: string;
+  kind: TitleKind;
+  title: string;
+  description: string | null;
+  status: "processing" | "ready" | "failed" | "no_media";
+  duration_s: number | null;
+  poster_url: string | null;
+  created_at: string;
+}
+
+export interface TitlePage {
+  items: TitleOut[];
+  next_cursor: string | null;
+}
+
+export interface UploadOut {
+  title_id: string;
+  asset_id: string;
+  job_id: string;
+}
