@@ -118,3 +118,15 @@ def test_cors_preflight(client: TestClient) -> None:
     )
     assert resp.status_code == 200
     assert resp.headers["access-control-allow-origin"] in {"*", "http://player.example"}
+
+
+def test_request_ids(client: TestClient) -> None:
+    generated = client.get("/healthz").headers["x-request-id"]
+    assert len(generated) == 32
+    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == (
+        "abc-123"
+    )
+    forged = client.get("/healthz", headers={"X-Request-ID": "bad id\nwith newline"})
+    assert forged.headers["x-request-id"] != "bad id\nwith newline"
+    # Errors carry it too, so a user's report can be matched to the server's log line.
+    assert "x-request-id" in client.get("/v1/titles/missing").headers

@@ -85,3 +85,21 @@ def test_recover_orphans_dead_pid_and_stale_heartbeat(runtime: Runtime) -> None:
         assert service.recover_orphans(session=s, stale_after_s=-1, live_ids={alive}) == []
         assert service.recover_orphans(session=s, stale_after_s=-1, live_ids=set()) == [alive]
         assert s.get(Job, dead).state is JobState.QUEUED  # type: ignore[union-attr]
+
+
+def test_list_jobs_filters(runtime: Runtime) -> None:
+    from fastapi.testclient import TestClient
+
+    from reelstack.app import create_app
+    from reelstack.jobs.executor import LocalExecutor
+
+    first, second = _job(runtime), _job(runtime)
+    with session_scope(runtime.sessions) as s:
+        service.request_cancel(session=s, job_id=first)
+    # No worker here: the jobs must stay as they are while we list them.
+    app = create_app(runtime=runtime, executor=LocalExecutor(runtime))
+    with TestClient(app) as client:
+        listed = client.get("/v1/admin/jobs").json()
+        assert [j["id"] for j in listed] == [second, first]
+        assert [j["id"] for j in client.get("/v1/admin/jobs?state=cancelled").json()] == [first]
+        assert client.get("/v1/admin/jobs?state=bogus").status_code == 422

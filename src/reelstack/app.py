@@ -21,6 +21,7 @@ from reelstack.deps import RuntimeDep
 from reelstack.jobs.executor import Executor, LocalExecutor
 from reelstack.jobs.router import router as jobs_router
 from reelstack.logs import configure_logging
+from reelstack.middleware import RequestContext
 from reelstack.playback.router import router as playback_router
 from reelstack.runtime import Runtime, build_runtime
 
@@ -69,6 +70,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.executor = executor
     problems.install(app)
+    app.add_middleware(RequestContext)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -1,13 +1,28 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from reelstack.deps import DbSession, ExecutorDep
 from reelstack.jobs import service
+from reelstack.jobs.models import JobState
 from reelstack.jobs.schemas import JobOut
 from reelstack.problems import responses
 
 router = APIRouter(prefix="/v1/admin/jobs", tags=["jobs"])
+
+
+@router.get("", response_model=list[JobOut], operation_id="listJobs")
+def list_jobs(
+    session: DbSession,
+    state: JobState | None = None,
+    asset_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[JobOut]:
+    """Jobs newest first: watch the queue, find failures, follow an asset's attempts."""
+    rows = service.list_jobs(session=session, state=state, asset_id=asset_id, limit=limit)
+    return [JobOut.model_validate(j) for j in rows]
 
 
 @router.get("/{job_id}", response_model=JobOut, operation_id="getJob", responses=responses(404))

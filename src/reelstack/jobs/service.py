@@ -146,6 +146,18 @@ def recover_orphans(*, session: Session, stale_after_s: float, live_ids: set[str
     return recovered
 
 
+def list_jobs(
+    *, session: Session, state: JobState | None = None, asset_id: str | None = None, limit: int = 50
+) -> list[Job]:
+    """Newest first, optionally narrowed to one state or one asset."""
+    stmt = select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
+    if state is not None:
+        stmt = stmt.where(Job.state == state)
+    if asset_id is not None:
+        stmt = stmt.where(Job.asset_id == asset_id)
+    return list(session.scalars(stmt))
+
+
 def queued_job_ids(*, session: Session) -> list[str]:
     return list(
         session.scalars(select(Job.id).where(Job.state == JobState.QUEUED).order_by(Job.created_at))
