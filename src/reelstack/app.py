@@ -58,6 +58,8 @@ def create_app(
         version=__version__,
         summary="Open-source OTT backend: ingest, ABR transcoding, HLS + DASH delivery.",
         lifespan=lifespan,
+        # Every operation can answer 422 problem+json (not FastAPI's default error shape).
+        responses=problems.responses(),
     )
     build_openapi = app.openapi
 

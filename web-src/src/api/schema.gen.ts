@@ -21,10 +21,6 @@ export interface AssetOut {
 
 export type AssetStatus = "processing" | "ready" | "failed";
 
-export interface HTTPValidationError {
-  detail?: ValidationError[];
-}
-
 export type JobKind = "transcode";
 
 export interface JobOut {
@@ -99,12 +95,4 @@ export interface UploadOut {
   title_id: string;
   asset_id: string;
   job_id: string;
-}
-
-export interface ValidationError {
-  loc: (string | number)[];
-  msg: string;
-  type: string;
-  input?: unknown;
-  ctx?: Record<string, unknown>;
 }
