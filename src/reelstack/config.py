@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # In-process executor width: concurrent FFmpeg jobs in the embedded topology.
     worker_concurrency: int = 1
     job_max_attempts: int = 3
+    # Wait before retry n is base * n**2 seconds (5, 20, 45, ...), capped at 5 minutes.
+    job_retry_base_s: float = 5.0
     ladder: str = "default"
     playback_ttl_s: int = 6 * 3600
     # Seconds a VOD manifest may be cached by players and edges.

@@ -4,7 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from reelstack.media.ffmpeg import ProgressParser, build_transcode_argv, parse_progress
+from reelstack.media.ffmpeg import (
+    DEINTERLACE_FILTER,
+    ProgressParser,
+    build_transcode_argv,
+    parse_progress,
+)
 from reelstack.media.ladder import LADDERS, plan_renditions
 
 PLAN = plan_renditions(ladder=LADDERS["default"], src_width=1920, src_height=1080, src_fps=30)
@@ -38,8 +43,9 @@ def test_one_input_split_into_one_branch_per_rung() -> None:
     graph = value(argv, "-filter_complex")
     assert graph.startswith("[0:v]format=yuv420p,split=6[v0][v1][v2][v3][v4][v5];")
     for k, r in enumerate(PLAN):
-        assert f"[v{k}]scale={r.width}:{r.height}[o{k}]" in graph
+        assert f"[v{k}]scale={r.width}:{r.height},setsar=1[o{k}]" in graph
     assert "fps=" not in graph
+    assert "bwdif" not in graph
 
 
 def test_maps_and_per_output_rates() -> None:
@@ -95,11 +101,36 @@ def test_fps_cap_applied_once_before_split() -> None:
     assert graph.startswith("[0:v]fps=60,format=yuv420p,split=6")
 
 
+def test_every_branch_outputs_square_pixels() -> None:
+    # A source is planned on its display aspect, so a 16:9 ladder is square-pixel
+    # on every rung (scale alone would carry an anamorphic source's SAR over).
+    assert all(f",setsar=1[o{k}]" in value(argv_for(), "-filter_complex") for k in range(6))
+
+
+def test_deinterlace_once_before_split() -> None:
+    graph = value(argv_for(deinterlace=True), "-filter_complex")
+    assert graph.startswith(
+        "[0:v]bwdif=mode=send_frame:parity=auto:deint=all,format=yuv420p,split=6["
+    )
+    assert graph.count("bwdif") == 1
+    assert DEINTERLACE_FILTER in graph
+    # Deinterlace first (on the source's fields), then the rate cap, then 4:2:0.
+    capped = value(argv_for(deinterlace=True, fps=60.0, source_fps=120.0), "-filter_complex")
+    assert capped.startswith(f"[0:v]{DEINTERLACE_FILTER},fps=60,format=yuv420p,split=6")
+
+
+def test_29_97_source_keeps_rate_and_2s_gop() -> None:
+    argv = argv_for(fps=29.97, source_fps=29.97)
+    assert "fps=" not in value(argv, "-filter_complex")
+    assert value(argv, "-g") == value(argv, "-keyint_min") == "60"
+    assert value(argv, "-force_key_frames") == "expr:gte(t,n_forced*2)"
+
+
 def test_poster_branch() -> None:
     argv = argv_for(poster_at_s=2.0)
     graph = value(argv, "-filter_complex")
     assert "split=7" in graph
-    assert "[v6]trim=start=2.000,setpts=PTS-STARTPTS,scale=1920:1080[poster]" in graph
+    assert "[v6]trim=start=2.000,setpts=PTS-STARTPTS,scale=1920:1080,setsar=1[poster]" in graph
     assert argv[-7:-1] == ["-frames:v", "1", "-update", "1", "-q:v", "3"]
     assert argv[-1] == "/out/poster.jpg"
     assert all_values(argv, "-map")[-1] == "[poster]"

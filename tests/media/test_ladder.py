@@ -73,6 +73,19 @@ def test_1920x1088_counts_as_1080p() -> None:
     assert plan[-1].height == 1080
 
 
+def test_60fps_allowed_on_default_ladder_and_ntsc_kept() -> None:
+    plan = plan_renditions(ladder=DEFAULT, src_width=1920, src_height=1080, src_fps=60)
+    assert {p.fps for p in plan} == {60}
+    plan = plan_renditions(ladder=DEFAULT, src_width=1920, src_height=1080, src_fps=29.97)
+    assert {p.fps for p in plan} == {29.97}
+
+
+def test_anamorphic_display_size_drives_ladder() -> None:
+    # 720x576 SAR 64:45 is shown 1024x576: the planner gets the display size.
+    plan = plan_renditions(ladder=DEFAULT, src_width=1024, src_height=576, src_fps=25)
+    assert sizes(plan) == [(416, 234), (640, 360), (768, 432), (960, 540)]
+
+
 def test_fps_capped_at_source_and_max() -> None:
     assert plan_renditions(ladder=DEFAULT, src_width=640, src_height=360, src_fps=24)[0].fps == 24
     plan = plan_renditions(ladder=DEFAULT, src_width=640, src_height=360, src_fps=120)

@@ -36,9 +36,9 @@ def handler_for(kind: JobKind) -> JobHandler:
     return {JobKind.TRANSCODE: TRANSCODE_HANDLER}[kind]
 
 
-def retry_delay_s(attempt: int) -> float:
-    """Backoff between attempts: 5, 20, 45 s ... capped at 5 minutes."""
-    return float(min(300, 5 * attempt * attempt))
+def retry_delay_s(attempt: int, *, base_s: float = 5.0) -> float:
+    """Backoff after failed attempt ``attempt``: base, 4x base, 9x base ... capped at 5 min."""
+    return float(min(300.0, base_s * attempt * attempt))
 
 
 def run_job(
@@ -89,7 +89,9 @@ def run_job(
         log.exception("job.attempt_failed", job_id=job_id, attempt=job.attempts)
         final = job.attempts >= job.max_attempts
         _fail(runtime, job, f"{type(exc).__name__}: {exc}", final=final)
-        return None if final else retry_delay_s(job.attempts)
+        if final:
+            return None
+        return retry_delay_s(job.attempts, base_s=runtime.settings.job_retry_base_s)
     with session_scope(runtime.sessions) as session:
         row = service.get_job(session=session, job_id=job_id)
         service.transition(session=session, job=row, to=JobState.SUCCEEDED)

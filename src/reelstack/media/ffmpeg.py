@@ -35,6 +35,10 @@ PROGRESS_MIN_INTERVAL_S = 0.5
 STDERR_TAIL_LINES = 20
 # Grace period between SIGTERM and SIGKILL when cancelling.
 TERMINATE_GRACE_S = 3.0
+# Motion-adaptive deinterlacer, one progressive frame per frame (25i -> 25p), field
+# order taken from each frame; every frame is deinterlaced once the source is
+# known to be interlaced (some encoders flag fields inconsistently).
+DEINTERLACE_FILTER = "bwdif=mode=send_frame:parity=auto:deint=all"
 
 
 class TranscodeCancelled(JobCancelled):
@@ -67,6 +71,7 @@ def build_transcode_argv(
     gop_s: int = 2,
     preset: str = "veryfast",
     poster_at_s: float | None = None,
+    deinterlace: bool = False,
 ) -> list[str]:
     """Build ONE FFmpeg command that decodes ``source`` once and writes a CMAF ladder.
 
@@ -77,6 +82,14 @@ def build_transcode_argv(
     The ``dash`` muxer writes ``manifest.mpd`` plus fMP4 init/media segments
     that the HLS playlists reference as they are. With ``poster_at_s`` an extra
     branch writes ``poster.jpg`` at the top rendition's size.
+
+    Before the split: ``deinterlace`` adds ``DEINTERLACE_FILTER`` (first, on the
+    source's own chroma layout), then the frame-rate cap, then the 4:2:0
+    conversion. FFmpeg's default autorotation turns a rotated source upright
+    before the graph and the outputs carry no display matrix, so renditions are
+    sized in display orientation. Each branch scales to the exact planned size and
+    then sets square pixels (``setsar=1``): the plan already holds the display
+    aspect, and ``scale`` alone would carry an anamorphic source's SAR over.
     """
     if not renditions:
         raise ValueError("at least one rendition is required")
@@ -86,21 +99,21 @@ def build_transcode_argv(
     gop_frames = max(1, round(gop_s * fps))
 
     # Cap the frame rate once, before the split, instead of in every branch.
-    pre = ""
+    pre = DEINTERLACE_FILTER + "," if deinterlace else ""
     if source_fps is None or source_fps > fps + 0.01:
-        pre = f"fps={_fmt_rate(fps)},"
+        pre += f"fps={_fmt_rate(fps)},"
     branches = n + (1 if poster_at_s is not None else 0)
     labels = "".join(f"[v{k}]" for k in range(branches))
     # Convert to 8-bit 4:2:0 once, before the split: a 10-bit or 4:2:2 mezzanine (ProRes,
     # AVC-Intra) is then converted once instead of once per rung.
     graph = [f"[0:v]{pre}format=yuv420p,split={branches}{labels}"]
+    top = max(renditions, key=lambda r: r.width * r.height)
     for k, rendition in enumerate(renditions):
-        graph.append(f"[v{k}]scale={rendition.width}:{rendition.height}[o{k}]")
+        graph.append(f"[v{k}]scale={rendition.width}:{rendition.height},setsar=1[o{k}]")
     if poster_at_s is not None:
-        top = max(renditions, key=lambda r: r.width * r.height)
         graph.append(
             f"[v{n}]trim=start={poster_at_s:.3f},setpts=PTS-STARTPTS,"
-            f"scale={top.width}:{top.height}[poster]"
+            f"scale={top.width}:{top.height},setsar=1[poster]"
         )
 
     argv = [

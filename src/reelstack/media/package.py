@@ -114,6 +114,7 @@ def transcode_and_package(
             gop_s=GOP_S,
             preset=preset,
             poster_at_s=poster_at_s,
+            deinterlace=video.interlaced,
         )
         scaled = None if on_progress is None else _scaled(on_progress)
         run_ffmpeg(argv, duration_s=info.duration_s, on_progress=scaled, cancel=cancel)

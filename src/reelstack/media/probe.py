@@ -21,9 +21,29 @@ from reelstack.errors import InvalidMedia
 _TAIL_CHECK_S = 1.0
 
 
+# Sample aspect ratios outside this range are treated as broken metadata (square).
+_SAR_MIN = Fraction(1, 4)
+_SAR_MAX = Fraction(4)
+
+# AVFieldOrder values (libavcodec/defs.h) -> our names.
+_FIELD_ORDERS = {1: "progressive", 2: "tff", 3: "bff", 4: "tff", 5: "bff"}
+
+
 @dataclass(frozen=True, slots=True)
 class VideoInfo:
-    """The first video stream. ``width``/``height`` are the coded size."""
+    """The first video stream.
+
+    ``width``/``height`` are the coded size (storage pixels, before rotation).
+    ``display_width``/``display_height`` are the size a player shows, in square
+    pixels: the coded width is stretched by ``sample_aspect_ratio`` (height kept,
+    as FFmpeg and players do), then the display rotation is applied (90/270 swap
+    the two). So ``display_width / display_height`` is the display aspect ratio
+    and the ladder is planned from it.
+
+    ``interlaced`` is True when the first decoded frame is interlaced or the
+    codec declares a field order other than progressive; ``field_order`` is
+    ``"progressive"``, ``"tff"``, ``"bff"`` or ``"unknown"``.
+    """
 
     codec: str
     width: int
@@ -34,6 +54,9 @@ class VideoInfo:
     display_height: int
     bit_rate: int | None
     frame_count: int
+    sample_aspect_ratio: Fraction = Fraction(1)
+    interlaced: bool = False
+    field_order: str = "progressive"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +187,14 @@ def _probe_video(
 
     width = stream.codec_context.width or first.width
     height = stream.codec_context.height or first.height
+    sar = _sample_aspect_ratio(stream)
+    # Square-pixel size before rotation: stretch (or squeeze) the width, keep the height.
+    square_width = max(1, round(width * sar))
     turned = rotation in (90, 270)
+    field_order = _FIELD_ORDERS.get(int(stream.codec_context.field_order or 0), "unknown")
+    interlaced = bool(first.interlaced_frame) or field_order in ("tff", "bff")
+    if interlaced and field_order == "progressive":
+        field_order = "unknown"
     frame_count = stream.frames or round(duration_s * fps)
     return VideoInfo(
         codec=stream.codec_context.name,
@@ -172,20 +202,40 @@ def _probe_video(
         height=height,
         fps=round(fps, 3),
         rotation=rotation,
-        display_width=height if turned else width,
-        display_height=width if turned else height,
+        display_width=height if turned else square_width,
+        display_height=square_width if turned else height,
         bit_rate=stream.bit_rate or None,
         frame_count=frame_count,
+        sample_aspect_ratio=sar,
+        interlaced=interlaced,
+        field_order=field_order,
     )
+
+
+def _sample_aspect_ratio(stream: av.video.stream.VideoStream) -> Fraction:
+    """Pixel aspect ratio: the container's (e.g. MP4 ``pasp``) first, then the codec's.
+
+    Same precedence as FFmpeg's ``av_guess_sample_aspect_ratio``; unset, zero or
+    implausible values mean square pixels.
+    """
+    for candidate in (stream.sample_aspect_ratio, stream.codec_context.sample_aspect_ratio):
+        if candidate is None or candidate.numerator <= 0 or candidate.denominator <= 0:
+            continue
+        sar = Fraction(candidate.numerator, candidate.denominator)
+        return sar if _SAR_MIN <= sar <= _SAR_MAX else Fraction(1)
+    return Fraction(1)
 
 
 def _rotation(stream: av.video.stream.VideoStream, frame_rotation: float | int) -> int:
     """Clockwise display rotation in degrees, snapped to 0/90/180/270.
 
     The display matrix (exposed on decoded frames) is authoritative; old files
-    only carry the ``rotate`` tag.
+    only carry the ``rotate`` tag. PyAV reports the matrix angle counterclockwise
+    (FFmpeg's ``av_display_rotation_get``) while the legacy tag is clockwise, so
+    the matrix angle is negated: a phone's portrait clip (tag ``rotate=90``) reads
+    90 either way.
     """
-    degrees = float(frame_rotation or 0)
+    degrees = -float(frame_rotation or 0)
     if not degrees:
         tag = stream.metadata.get("rotate")
         if tag is not None:

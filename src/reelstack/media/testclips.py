@@ -16,7 +16,7 @@ def make_test_clip(
     width: int = 320,
     height: int = 180,
     duration_s: float = 4,
-    fps: float = 30,
+    fps: float | str = 30,
     audio: bool = True,
     video: bool = True,
     codec: str = "libx264",
@@ -24,11 +24,17 @@ def make_test_clip(
     crf: int | None = None,
     extra_args: Sequence[str] = (),
     input_args: Sequence[str] = (),
+    audio_channels: int = 2,
+    audio_sample_rate: int = 48000,
+    video_filter: str | None = None,
 ) -> Path:
     """Write a ``testsrc2`` (+ 440 Hz ``sine``) clip to ``path`` and return it.
 
     ``extra_args`` go before the output name (e.g. ``["-movflags", "+faststart"]``);
-    ``input_args`` go before the first input.
+    ``input_args`` go before the first input. ``fps`` may be a rational string
+    (``"30000/1001"``). ``audio_channels`` (e.g. 1 or 6 for
+    5.1) and ``audio_sample_rate`` shape the audio track; ``video_filter`` is an
+    FFmpeg ``-vf`` chain applied to the video (e.g. ``"setsar=12/11"``).
     """
     if not video and not audio:
         raise ValueError("a clip needs video or audio")
@@ -41,15 +47,22 @@ def make_test_clip(
             f"testsrc2=size={width}x{height}:rate={fps}:duration={duration_s}",
         ]
     if audio:
-        argv += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={duration_s}"]
+        argv += [
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:sample_rate={audio_sample_rate}:duration={duration_s}",
+        ]
     if video:
+        if video_filter:
+            argv += ["-vf", video_filter]
         argv += ["-c:v", codec, "-pix_fmt", "yuv420p"]
         if codec == "libx264":
             argv += ["-preset", preset]
             if crf is not None:
                 argv += ["-crf", str(crf)]
     if audio:
-        argv += ["-c:a", "aac", "-b:a", "128k", "-ac", "2"]
+        argv += ["-c:a", "aac", "-b:a", "128k", "-ac", str(audio_channels)]
     argv += [*extra_args, str(path)]
     result = subprocess.run(argv, capture_output=True, text=True, check=False)
     if result.returncode != 0:
