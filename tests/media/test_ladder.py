@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from reelstack.media.ladder import LADDERS, MIN_VIDEO_KBPS, Rung, plan_renditions
+from reelstack.media.ladder import (
+    ASPECT_TOLERANCE,
+    LADDERS,
+    MIN_VIDEO_KBPS,
+    Rung,
+    common_shape,
+    plan_renditions,
+)
 
 DEFAULT = LADDERS["default"]
 
@@ -70,7 +77,44 @@ def test_odd_sizes_give_even_dimensions_within_source(w: int, h: int) -> None:
 def test_1920x1088_counts_as_1080p() -> None:
     plan = plan_renditions(ladder=DEFAULT, src_width=1920, src_height=1088, src_fps=30)
     assert len(plan) == 6
-    assert plan[-1].height == 1080
+    # Its own exact aspect is kept (60x34 multiples), so the top rung is the source size.
+    assert (plan[-1].width, plan[-1].height) == (1920, 1088)
+
+
+AWKWARD = [
+    (1920, 804),  # 2.39:1 scope
+    (1920, 800),  # 2.40:1 scope
+    (1998, 1080),  # 1.85:1 DCI flat
+    (1918, 1080),
+    (3840, 1600),
+    (720, 576),
+    (352, 288),
+    (1080, 1920),
+    (1280, 536),
+    (1440, 1080),
+    (1000, 1000),
+]
+
+
+@pytest.mark.parametrize(("width", "height"), AWKWARD)
+def test_all_renditions_share_one_exact_aspect(width: int, height: int) -> None:
+    """DASH puts all rungs in one adaptation set, which demands one picture aspect ratio."""
+    plan = plan_renditions(ladder=DEFAULT, src_width=width, src_height=height, src_fps=30)
+    assert plan
+    first = plan[0]
+    for r in plan:
+        assert r.width * first.height == r.height * first.width  # exactly the same ratio
+        assert r.width % 2 == 0 and r.height % 2 == 0
+        assert r.width <= width and r.height <= height
+        assert abs((r.width / r.height) / (width / height) - 1) <= ASPECT_TOLERANCE
+
+
+def test_common_shape() -> None:
+    assert common_shape(1920, 1080) == (32, 18)
+    assert common_shape(1080, 1920) == (18, 32)
+    assert common_shape(1440, 1080) == (8, 6)
+    assert common_shape(1920, 800) == (24, 10)
+    assert common_shape(1000, 1000) == (2, 2)
 
 
 def test_60fps_allowed_on_default_ladder_and_ntsc_kept() -> None:

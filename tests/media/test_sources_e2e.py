@@ -354,3 +354,28 @@ def test_above_60fps_capped_to_60(tmp_path: Path) -> None:
         assert len(frames) == 120
         step = float(frames[1].time or 0) - float(frames[0].time or 0)
         assert step == pytest.approx(1 / 60, abs=1e-4)
+
+
+# --- Cinema aspect ratios -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("width", "height"), [(480, 200), (370, 200), (478, 200)])
+def test_cinema_aspects_package_with_one_exact_aspect(
+    tmp_path: Path, width: int, height: int
+) -> None:
+    """Scope (2.4:1) and flat (1.85:1) sources: rungs that rounded independently would
+    differ in aspect, which FFmpeg's DASH muxer refuses in one adaptation set."""
+    source = make_test_clip(
+        tmp_path / "cinema.mp4", width=width, height=height, duration_s=2, audio=False
+    )
+    out = tmp_path / "out"
+    result, tracks = package(source, out)
+    sizes = [(r.width, r.height) for r in result.renditions]
+    assert len(sizes) == 2
+    w0, h0 = sizes[0]
+    assert all(w * h0 == h * w0 for w, h in sizes)
+    assert abs((w0 / h0) / (width / height) - 1) <= 0.005
+    for track in video_tracks(tracks):
+        frames = decode_video(joined(track, out))
+        assert len(frames) == 60
+        assert (frames[0].width, frames[0].height) == (track.width, track.height)

@@ -8,6 +8,14 @@ from dataclasses import dataclass
 # Below this the encoder spends most bits on headers; a floor keeps tiny
 # fallback renditions watchable.
 MIN_VIDEO_KBPS = 64
+# Every rendition of a title has exactly the same picture aspect ratio (DASH puts them in
+# one adaptation set, which requires it, and players switch without a jump). Exact
+# multiples of one small even "shape" give that; the shape may differ from the source's
+# aspect by this much (0.5 %: a circle stays a circle to the eye).
+ASPECT_TOLERANCE = 0.005
+# Largest short side of the shape: rung sizes step by it, so it bounds how far a rung
+# can sit from its box.
+MAX_SHAPE_SHORT_SIDE = 36
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +67,34 @@ LADDERS: dict[str, tuple[Rung, ...]] = {
 }
 
 
-def _even(value: float) -> int:
-    """Nearest even integer >= 2: x264 with yuv420p needs even dimensions."""
-    return max(2, math.floor(value / 2 + 0.5) * 2)
-
-
 def _floor_even(value: int) -> int:
     return max(2, value - value % 2)
+
+
+def common_shape(width: int, height: int) -> tuple[int, int] | None:
+    """The smallest-error even (w, h) whose multiples approximate ``width:height``.
+
+    16:9 gives (32, 18), 4:3 (8, 6), 2.39:1 scope (86, 36); None when no shape with a
+    short side of at most ``MAX_SHAPE_SHORT_SIDE`` is within ``ASPECT_TOLERANCE``.
+    """
+    portrait = height > width
+    long_side, short_side = (height, width) if portrait else (width, height)
+    aspect = long_side / short_side
+    best: tuple[float, int, int] | None = None
+    for short in range(1, MAX_SHAPE_SHORT_SIDE + 1):
+        long = round(aspect * short)
+        if long < short:
+            continue
+        error = abs(long / short / aspect - 1)
+        step = 1 if long % 2 == 0 and short % 2 == 0 else 2
+        if error > ASPECT_TOLERANCE or short * step > MAX_SHAPE_SHORT_SIDE:
+            continue
+        if best is None or error < best[0] - 1e-12:
+            best = (error, long * step, short * step)
+    if best is None:
+        return None
+    _, long_unit, short_unit = best
+    return (short_unit, long_unit) if portrait else (long_unit, short_unit)
 
 
 def _scale_rate(kbps: int, factor: float) -> int:
@@ -87,7 +116,8 @@ def plan_renditions(
       vertical ladder (1080x1920, 720x1280, ...);
     - the source is fitted inside the box keeping its aspect ratio; a rung is kept
       only if that does not upscale (so a 1440x1080 4:3 source keeps a 1440x1080 top);
-    - dimensions are even and never exceed the source's;
+    - every size is a multiple of one even ``common_shape``, so all renditions share
+      one exact aspect ratio (within 0.5 % of the source's) and never exceed the source;
     - when the fitted size covers fewer pixels than the box, all three rates are
       scaled by the pixel ratio (bits per pixel stay those of the ladder);
     - a source smaller than every rung gets one rendition at its own size, rated
@@ -103,21 +133,27 @@ def plan_renditions(
     portrait = src_height > src_width
     max_w, max_h = _floor_even(src_width), _floor_even(src_height)
     rungs = sorted(ladder, key=lambda r: r.width * r.height)
+    # No usable shape (an extreme aspect): a unit larger than the source makes ``top`` 0,
+    # which leaves the single source-size rendition below.
+    unit_w, unit_h = common_shape(src_width, src_height) or (src_width + 1, src_height + 1)
+    # The largest multiple of the shape that fits in the source: no rung upscales.
+    top = min(src_width // unit_w, src_height // unit_h)
 
     planned: list[Rendition] = []
-    seen: set[tuple[int, int]] = set()
-    for rung in rungs:
+    seen: set[int] = set()
+    for rung in rungs if top else ():
         box_w, box_h = (rung.height, rung.width) if portrait else (rung.width, rung.height)
         scale = min(box_w / src_width, box_h / src_height)
         # Small tolerance: a 1920x1088 source must still count as 1080p.
         if scale > 1.0 + 1e-9:
             continue
-        width = min(_even(src_width * scale), max_w)
-        height = min(_even(src_height * scale), max_h)
-        if (width, height) in seen:
+        # The multiple whose area is nearest the fitted size.
+        area = src_width * scale * src_height * scale
+        k = min(top, max(1, round(math.sqrt(area / (unit_w * unit_h)))))
+        if k in seen:
             continue
-        seen.add((width, height))
-        planned.append(_rendition(rung, rung.name, width, height, box_w * box_h, fps))
+        seen.add(k)
+        planned.append(_rendition(rung, rung.name, unit_w * k, unit_h * k, box_w * box_h, fps))
 
     if not planned and rungs:
         smallest = rungs[0]
