@@ -134,8 +134,12 @@ def test_fps_capped_at_source_and_max() -> None:
     assert plan_renditions(ladder=DEFAULT, src_width=640, src_height=360, src_fps=24)[0].fps == 24
     plan = plan_renditions(ladder=DEFAULT, src_width=640, src_height=360, src_fps=120)
     assert plan[0].fps == 60
+    # Above the cap the rate is divided evenly, never resampled to a judder.
     plan = plan_renditions(ladder=DEFAULT, src_width=640, src_height=360, src_fps=50, max_fps=30)
-    assert plan[0].fps == 30
+    assert plan[0].fps == 25
+    for src, out in ((100, 50), (119.88, 59.94), (240, 60), (90, 45)):
+        plan = plan_renditions(ladder=DEFAULT, src_width=640, src_height=360, src_fps=src)
+        assert plan[0].fps == pytest.approx(out)
 
 
 def test_rungs_collapsing_to_same_size_are_deduped() -> None:

@@ -67,6 +67,14 @@ LADDERS: dict[str, tuple[Rung, ...]] = {
 }
 
 
+def _output_fps(src_fps: float, max_fps: float) -> float:
+    if src_fps <= 0:
+        return min(30.0, max_fps)
+    if src_fps <= max_fps + 1e-6:
+        return src_fps
+    return src_fps / math.ceil(src_fps / max_fps - 1e-9)
+
+
 def _floor_even(value: int) -> int:
     return max(2, value - value % 2)
 
@@ -123,13 +131,15 @@ def plan_renditions(
     - a source smaller than every rung gets one rendition at its own size, rated
       from the smallest rung by the same pixel ratio;
     - rungs that collapse to the same size are kept once (the cheaper one);
-    - fps is the source's, capped at ``max_fps``.
+    - fps is the source's; above ``max_fps`` it is divided by the smallest whole number
+      that brings it under (120 -> 60, 100 -> 50, 119.88 -> 59.94), so frames are dropped
+      evenly instead of juddering.
 
     Returns renditions from the smallest to the largest.
     """
     if src_width <= 0 or src_height <= 0:
         raise ValueError(f"invalid source size {src_width}x{src_height}")
-    fps = min(src_fps, max_fps) if src_fps > 0 else min(30.0, max_fps)
+    fps = _output_fps(src_fps, max_fps)
     portrait = src_height > src_width
     max_w, max_h = _floor_even(src_width), _floor_even(src_height)
     rungs = sorted(ladder, key=lambda r: r.width * r.height)
