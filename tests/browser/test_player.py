@@ -48,7 +48,7 @@ def _require(condition: bool, reason: str) -> None:
 
 
 @pytest.fixture
-def served(runtime: Runtime, tmp_path: Path) -> Iterator[tuple[str, str]]:
+def served(runtime: Runtime, tmp_path: Path) -> Iterator[tuple[str, str, Runtime]]:
     """The whole app on a loopback port with one ready two-rung title."""
     _require(Path(CHROMIUM).exists(), "Chromium is not installed (apt-get install chromium)")
     _require((WEB_DIR / "index.html").is_file(), "web assets not built (make web)")
@@ -72,7 +72,7 @@ def served(runtime: Runtime, tmp_path: Path) -> Iterator[tuple[str, str]]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started
-    yield f"http://127.0.0.1:{port}", ids.title_id
+    yield f"http://127.0.0.1:{port}", ids.title_id, rt
     server.should_exit = True
     thread.join(10)
     sock.close()
@@ -108,8 +108,8 @@ def _play_past(page: Any, seconds: float) -> float:
 
 
 @pytest.mark.parametrize("protocol", ["dash", "hls"])
-def test_player_plays_past_3s(served: tuple[str, str], page: Any, protocol: str) -> None:
-    base, title_id = served
+def test_player_plays_past_3s(served: tuple[str, str, Runtime], page: Any, protocol: str) -> None:
+    base, title_id, _ = served
     page.goto(f"{base}/app/?title={title_id}&protocol={protocol}&autoplay=1")
     assert _play_past(page, 3.0) > 3.0
     assert page.evaluate("window.__reelstack.errors") == []
@@ -118,8 +118,8 @@ def test_player_plays_past_3s(served: tuple[str, str], page: Any, protocol: str)
     assert manifest.endswith(".mpd" if protocol == "dash" else ".m3u8")
 
 
-def test_title_list_and_quality_selection(served: tuple[str, str], page: Any) -> None:
-    base, title_id = served
+def test_title_list_and_quality_selection(served: tuple[str, str, Runtime], page: Any) -> None:
+    base, title_id, _ = served
     page.goto(f"{base}/")
     button = page.locator(f'button[data-title-id="{title_id}"]')
     button.wait_for(timeout=15_000)
@@ -136,3 +136,29 @@ def test_title_list_and_quality_selection(served: tuple[str, str], page: Any) ->
     )
     assert page.evaluate("window.__reelstack.player.getConfiguration().abr.enabled") is False
     assert page.evaluate("window.__reelstack.errors") == []
+
+
+def test_list_refreshes_while_a_title_processes(
+    served: tuple[str, str, Runtime], page: Any
+) -> None:
+    from reelstack.assets import service as assets
+    from reelstack.assets.models import AssetStatus
+    from reelstack.catalog import service as catalog
+    from reelstack.db import session_scope
+    from tests.factories import make_asset
+
+    base, _, rt = served
+    with session_scope(rt.sessions) as s:
+        asset = make_asset(AssetStatus.PROCESSING)
+        s.add(asset)
+        s.flush()
+        pending = catalog.create_title(session=s, title="Still encoding", asset_id=asset.id).id
+        asset_id = asset.id
+    page.goto(f"{base}/app/")
+    button = page.locator(f'button[data-title-id="{pending}"]')
+    button.wait_for(timeout=15_000)
+    assert button.get_attribute("data-status") == "processing"
+    with session_scope(rt.sessions) as s:
+        assets.mark_ready(session=s, asset_id=asset_id, renditions=[])
+    # No reload: the page polls while something is processing.
+    page.locator(f'button[data-title-id="{pending}"][data-status="ready"]').wait_for(timeout=15_000)

@@ -125,6 +125,9 @@ async function switchProtocol(): Promise<void> {
   await loadSession(current.session, autoplay, ++generation);
 }
 
+/** How often the catalogue is re-read while a title is still processing. */
+const CATALOG_REFRESH_MS = 3000;
+
 async function loadCatalog(): Promise<void> {
   ui.titles.setAttribute("aria-busy", "true");
   try {
@@ -133,6 +136,10 @@ async function loadCatalog(): Promise<void> {
       // A click is a user gesture: play at once, with sound.
       void playTitle(title.id, true, title.title, false),
     );
+    // Titles still transcoding turn playable by themselves: look again shortly.
+    if (page.items.some((item) => item.status === "processing")) {
+      window.setTimeout(() => void loadCatalog(), CATALOG_REFRESH_MS);
+    }
     if (current) {
       const { titleId } = current;
       markSelected(ui.titles, titleId);
