@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from reelstack.app import WEB_DIR, create_app
 from reelstack.assets.service import ingest_file
 from reelstack.jobs.executor import LocalExecutor
 from reelstack.media.testclips import make_test_clip
 from reelstack.runtime import Runtime, build_runtime
+from tests.conftest import live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -61,21 +58,8 @@ def served(runtime: Runtime, tmp_path: Path) -> Iterator[tuple[str, str, Runtime
     assert executor.wait_idle(120)
     executor.stop()
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    app = create_app(runtime=rt)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}", ids.title_id, rt
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with live_server(create_app(runtime=rt)) as base:
+        yield base, ids.title_id, rt
     rt.close()
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 
@@ -60,7 +61,8 @@ async def upload(
                     raise PayloadTooLarge(
                         f"upload is larger than the {limit}-byte limit", limit=limit
                     )
-                fh.write(chunk)
+                # Off the event loop: a slow disk must not stall other requests.
+                await anyio.to_thread.run_sync(fh.write, chunk)
         result = await run_in_threadpool(
             service.ingest_file,
             runtime=runtime,

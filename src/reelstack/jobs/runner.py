@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from reelstack.db import session_scope
 from reelstack.errors import InvalidMedia
@@ -66,9 +67,14 @@ def run_job(
         if now - last_write < 1.0 and percent < 100:
             return
         last_write = now
-        with session_scope(runtime.sessions) as s:
-            if service.record_progress(session=s, job_id=job_id, progress=percent):
-                cancel.set()
+        try:
+            with session_scope(runtime.sessions) as s:
+                if service.record_progress(session=s, job_id=job_id, progress=percent):
+                    cancel.set()
+        except SQLAlchemyError:
+            # A busy or briefly unreachable database must not kill a long transcode; the
+            # next report tries again (and a missing heartbeat only matters after minutes).
+            log.warning("job.progress_not_saved", job_id=job_id, exc_info=True)
 
     try:
         # A cancel requested between queueing and claiming is honoured before any work.

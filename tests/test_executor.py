@@ -1,0 +1,71 @@
+"""Executors share the database: a job runs once however many workers see it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reelstack.assets import pipeline
+from reelstack.assets.service import ingest_file
+from reelstack.db import session_scope
+from reelstack.jobs import service
+from reelstack.jobs.executor import LocalExecutor
+from reelstack.jobs.models import JobState
+from reelstack.runtime import Runtime, build_runtime
+
+pytestmark = pytest.mark.e2e
+
+
+def test_two_workers_race_for_one_job(
+    runtime: Runtime, clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[str] = []
+    lock = threading.Lock()
+    real = pipeline.transcode_and_package
+
+    def counted(**kwargs: Any) -> Any:
+        with lock:
+            runs.append(threading.current_thread().name)
+        return real(**kwargs)
+
+    monkeypatch.setattr(pipeline, "transcode_and_package", counted)
+    ids = ingest_file(runtime=runtime, path=clips["landscape"], title="Raced")
+    # Two runtimes = two connection pools, as two processes would have.
+    other = build_runtime(runtime.settings)
+    workers = [LocalExecutor(runtime), LocalExecutor(other)]
+    workers[1].worker_name += "-b"
+    for w in workers:
+        w.start(resume=False)
+    for w in workers:
+        w.submit(ids.job_id)
+    for w in workers:
+        assert w.wait_idle(60)
+        w.stop()
+    other.close()
+    assert len(runs) == 1
+    with session_scope(runtime.sessions) as s:
+        job = service.get_job(session=s, job_id=ids.job_id)
+        assert (job.state, job.attempts) == (JobState.SUCCEEDED, 1)
+
+
+def test_poller_picks_up_jobs_queued_elsewhere(runtime: Runtime, clips: dict[str, Path]) -> None:
+    """A job queued by another process (the CLI) runs without anyone calling submit()."""
+    executor = LocalExecutor(runtime)
+    executor.start(resume=True, poll_interval_s=0.2)
+    try:
+        ids = ingest_file(runtime=runtime, path=clips["landscape"], title="Queued by the CLI")
+        end = time.monotonic() + 60
+        state = JobState.QUEUED
+        while time.monotonic() < end:
+            with session_scope(runtime.sessions) as s:
+                state = service.get_job(session=s, job_id=ids.job_id).state
+            if state is JobState.SUCCEEDED:
+                break
+            time.sleep(0.1)
+    finally:
+        executor.stop()
+    assert state is JobState.SUCCEEDED
