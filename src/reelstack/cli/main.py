@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from reelstack.cli import package_cmd
+from reelstack.cli.signals import terminate_as_interrupt
 
 if TYPE_CHECKING:
     from reelstack.config import Settings
@@ -120,8 +121,12 @@ def ingest(
     executor.start(resume=False)
     executor.submit(result.job_id)
     started = time.monotonic()
-    executor.wait_idle()
-    executor.stop()
+    try:
+        with terminate_as_interrupt():
+            executor.wait_idle()
+    finally:
+        # On Ctrl-C or SIGTERM this stops FFmpeg and leaves the job queued for a worker.
+        executor.stop()
     from reelstack.db import session_scope
     from reelstack.jobs.service import get_job
 

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from reelstack.cli.signals import terminate_as_interrupt
 from reelstack.errors import AppError
 from reelstack.media.ladder import LADDERS
 from reelstack.media.package import transcode_and_package
@@ -25,14 +26,17 @@ def package(
     """Transcode SRC into an HLS + DASH CMAF ladder under --out."""
     console = Console()
     cancel = threading.Event()
-    with Progress(
-        TextColumn("[bold]packaging"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with (
+        terminate_as_interrupt(),
+        Progress(
+            TextColumn("[bold]packaging"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar,
+    ):
         task = bar.add_task("transcode", total=100.0)
         try:
             result = transcode_and_package(
@@ -55,8 +59,9 @@ def package(
             f"peak {rendition.bandwidth / 1000:.0f} kb/s "
             f"avg {rendition.average_bandwidth / 1000:.0f} kb/s {rendition.codecs}"
         )
-    console.print(f"HLS master: {result.master_path}")
-    console.print(f"DASH MPD:   {result.mpd_path}")
+    # Plain, unwrapped lines: scripts read these paths.
+    typer.echo(f"HLS master: {result.master_path}")
+    typer.echo(f"DASH MPD:   {result.mpd_path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,100 @@
+"""The reelstack command as a user runs it: a real process, real signals."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reelstack.media.testclips import make_test_clip
+
+pytestmark = pytest.mark.e2e
+
+REELSTACK = [sys.executable, "-m", "reelstack"]
+
+
+def _ffmpeg_children(pid: int) -> list[int]:
+    out = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            name = (proc / "comm").read_text().strip()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and name.startswith("ffmpeg"):
+            out.append(int(proc.name))
+    return out
+
+
+def test_package_prints_manifest_paths(tmp_path: Path, clips: dict[str, Path]) -> None:
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [*REELSTACK, "package", str(clips["landscape"]), "--out", str(out), "--ladder", "tiny"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"HLS master: {out / 'master.m3u8'}" in done.stdout
+    assert f"DASH MPD:   {out / 'manifest.mpd'}" in done.stdout
+    assert (out / "master.m3u8").is_file() and (out / "manifest.mpd").is_file()
+
+
+def test_package_bad_input_is_a_clear_error(tmp_path: Path) -> None:
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video")
+    done = subprocess.run(
+        [*REELSTACK, "package", str(text), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "not a recognised audio/video file" in done.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_sigterm_stops_ffmpeg_and_removes_output(tmp_path: Path) -> None:
+    clip = make_test_clip(tmp_path / "long.mp4", width=640, height=360, duration_s=60)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [*REELSTACK, "package", str(clip), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not _ffmpeg_children(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    children = _ffmpeg_children(proc.pid)
+    assert children, "FFmpeg should be running"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    assert proc.returncode != 0
+    for child in children:
+        assert not Path(f"/proc/{child}").exists() or _is_zombie(child)
+    assert not out.exists()
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_main_module_runs() -> None:
+    done = subprocess.run(
+        [*REELSTACK, "--help"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0
+    assert "package" in done.stdout and "ingest" in done.stdout
