@@ -11,25 +11,11 @@ from pathlib import Path
 import pytest
 
 from reelstack.media.testclips import make_test_clip
+from tests.procs import live_ffmpeg
 
 pytestmark = pytest.mark.e2e
 
 REELSTACK = [sys.executable, "-m", "reelstack"]
-
-
-def _ffmpeg_children(pid: int) -> list[int]:
-    out = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            name = (proc / "comm").read_text().strip()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and name.startswith("ffmpeg"):
-            out.append(int(proc.name))
-    return out
 
 
 def test_package_prints_manifest_paths(tmp_path: Path, clips: dict[str, Path]) -> None:
@@ -72,24 +58,16 @@ def test_sigterm_stops_ffmpeg_and_removes_output(tmp_path: Path) -> None:
         text=True,
     )
     deadline = time.monotonic() + 30
-    while not _ffmpeg_children(proc.pid) and time.monotonic() < deadline:
+    while not live_ffmpeg(parent=proc.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    children = _ffmpeg_children(proc.pid)
+    children = live_ffmpeg(parent=proc.pid)
     assert children, "FFmpeg should be running"
     time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=30)
     assert proc.returncode != 0
-    for child in children:
-        assert not Path(f"/proc/{child}").exists() or _is_zombie(child)
+    assert not set(children) & set(live_ffmpeg())
     assert not out.exists()
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
 
 
 def test_main_module_runs() -> None:

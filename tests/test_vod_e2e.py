@@ -20,6 +20,7 @@ from reelstack.jobs import service as job_service
 from reelstack.jobs.models import JobState
 from reelstack.runtime import Runtime, build_runtime
 from tests.conftest import media_files, row_counts, wait_for_job
+from tests.procs import live_ffmpeg
 
 pytestmark = pytest.mark.e2e
 
@@ -142,20 +143,6 @@ def test_cli_ingest_wait_portrait(
         assert rendition["height"] > rendition["width"]  # a portrait ladder
 
 
-def _ffmpeg_pids_writing_to(path: Path) -> list[int]:
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if "ffmpeg" in cmdline and str(path) in cmdline:
-            pids.append(int(proc.name))
-    return pids
-
-
 def test_cancel_running_job_stops_ffmpeg_and_removes_output(
     client: TestClient, runtime: Runtime, tmp_path: Path
 ) -> None:
@@ -172,13 +159,13 @@ def test_cancel_running_job_stops_ffmpeg_and_removes_output(
         time.sleep(0.1)
     assert job["state"] == "running", job
     staging = runtime.settings.data_dir / "media" / ".staging"
-    assert _ffmpeg_pids_writing_to(staging), "FFmpeg should be running"
+    assert live_ffmpeg(argument=str(staging)), "FFmpeg should be running"
 
     resp = client.post(f"/v1/admin/jobs/{ids['job_id']}/cancel")
     assert resp.status_code == 200
     job = wait_for_job(client, ids["job_id"], timeout_s=30)
     assert job["state"] == "cancelled"
-    assert _ffmpeg_pids_writing_to(staging) == []
+    assert live_ffmpeg(argument=str(staging)) == []
     assert list(staging.iterdir()) == []
     # The source is kept (nothing lost); no packaged output exists.
     assert [k.split("/", 2)[2] for k in media_files(runtime)] == ["source/original.mp4"]
@@ -219,14 +206,14 @@ def test_shutdown_requeues_running_job(runtime: Runtime, tmp_path: Path) -> None
     executor.submit(ids.job_id)
     staging = runtime.settings.data_dir / "media" / ".staging"
     deadline = time.monotonic() + 30
-    while not _ffmpeg_pids_writing_to(staging) and time.monotonic() < deadline:
+    while not live_ffmpeg(argument=str(staging)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _ffmpeg_pids_writing_to(staging)
+    assert live_ffmpeg(argument=str(staging))
     executor.stop()
     # The process stopping is not the user cancelling: the job waits for the next start.
     with session_scope(runtime.sessions) as s:
         job = job_service.get_job(session=s, job_id=ids.job_id)
         assert (job.state, job.attempts, job.cancel_requested) == (JobState.QUEUED, 0, False)
-    assert _ffmpeg_pids_writing_to(staging) == []
+    assert live_ffmpeg(argument=str(staging)) == []
     assert list(staging.iterdir()) == []
     assert [k.split("/", 2)[2] for k in media_files(runtime)] == ["source/original.mp4"]
