@@ -104,8 +104,10 @@ def cli_argv(src: Path, out: Path) -> list[str]:
 def single_argv(src: Path, out: Path, poster_at_s: float) -> list[str]:
     n = len(RUNGS)
     graph = [f"[0:v]format=yuv420p,split={n + 1}" + "".join(f"[v{k}]" for k in range(n + 1))]
-    graph += [f"[v{k}]scale={w}:{h}[o{k}]" for k, (w, h, *_) in enumerate(RUNGS)]
-    graph.append(f"[v{n}]trim=start={poster_at_s:.3f},setpts=PTS-STARTPTS,scale=1920:1080[p]")
+    graph += [f"[v{k}]scale={w}:{h},setsar=1[o{k}]" for k, (w, h, *_) in enumerate(RUNGS)]
+    graph.append(
+        f"[v{n}]trim=start={poster_at_s:.3f},setpts=PTS-STARTPTS,scale=1920:1080,setsar=1[p]"
+    )
     argv = [*HEAD, "-i", str(src), "-filter_complex", ";".join(graph)]
     for k in range(n):
         argv += ["-map", f"[o{k}]"]
@@ -124,7 +126,7 @@ def per_rung_argvs(src: Path, out: Path) -> list[list[str]]:
         rung_out = out / f"r{k}"
         rung_out.mkdir(parents=True)
         audio = k == 0
-        argv = [*HEAD, "-i", str(src), "-map", "0:v:0", "-vf", f"scale={w}:{h}", *X264]
+        argv = [*HEAD, "-i", str(src), "-map", "0:v:0", "-vf", f"scale={w}:{h},setsar=1", *X264]
         argv += ["-b:v", f"{kbps}k", "-maxrate", f"{maxrate}k", "-bufsize", f"{bufsize}k"]
         argv += ["-profile:v", profile]
         if audio:
