@@ -3,7 +3,12 @@ import { ApiError, createPlayback, listTitles } from "./api/client";
 import type { PlaybackSession, Title } from "./api/types";
 import type { ReelstackHarness } from "./harness";
 import { markSelected, renderTitleList } from "./catalog/titleList";
-import { applyQualityChoice, renderQualityOptions, renderStats } from "./player/controls";
+import {
+  applyQualityChoice,
+  renderAudioOptions,
+  renderQualityOptions,
+  renderStats,
+} from "./player/controls";
 import {
   isPlaybackSupported,
   isProtocol,
@@ -29,6 +34,7 @@ const ui = {
   video: element("video", HTMLVideoElement),
   protocol: element("protocol", HTMLSelectElement),
   quality: element("quality", HTMLSelectElement),
+  audio: element("audio", HTMLSelectElement),
   stats: element("stats", HTMLElement),
   error: element("error", HTMLElement),
   nowPlaying: element("now-playing", HTMLElement),
@@ -55,6 +61,7 @@ let generation = 0;
 function refreshPlayerUi(): void {
   if (!player) return;
   renderQualityOptions(ui.quality, player);
+  renderAudioOptions(ui.audio, player);
   renderStats(ui.stats, player.stats());
 }
 
@@ -164,6 +171,7 @@ async function start(): Promise<void> {
   ui.quality.addEventListener("change", () => {
     if (player) applyQualityChoice(ui.quality, player);
   });
+  ui.audio.addEventListener("change", () => player?.selectAudio(ui.audio.value));
 
   if (isPlaybackSupported()) {
     player = await VideoPlayer.create(ui.video, {

@@ -23,6 +23,22 @@ export function renderQualityOptions(select: HTMLSelectElement, player: VideoPla
   select.disabled = qualities.length === 0;
 }
 
+/** Fills the audio <select>; hidden when the title has one audio track or none. */
+export function renderAudioOptions(select: HTMLSelectElement, player: VideoPlayer): void {
+  const choices = player.audioChoices();
+  select.replaceChildren(
+    ...choices.map((choice) => {
+      const option = new Option(choice.label, choice.id, false, choice.active);
+      option.lang = choice.language;
+      option.dataset["language"] = choice.language;
+      return option;
+    }),
+  );
+  const label = select.closest("label");
+  if (label) label.hidden = choices.length < 2;
+  select.disabled = choices.length < 2;
+}
+
 /** Applies the quality <select>'s value: "auto" re-enables ABR, a height pins it. */
 export function applyQualityChoice(select: HTMLSelectElement, player: VideoPlayer): void {
   player.selectQuality(select.value === AUTO ? null : Number(select.value));

@@ -26,6 +26,14 @@ export interface Quality {
   trackId: number;
 }
 
+/** One selectable audio rendition (a language, or a commentary in that language). */
+export interface AudioChoice {
+  id: string;
+  label: string;
+  language: string;
+  active: boolean;
+}
+
 export interface PlaybackStats {
   width: number;
   height: number;
@@ -165,6 +173,22 @@ export class VideoPlayer {
       }
     }
     return [...byHeight.values()].sort((a, b) => b.height - a.height);
+  }
+
+  /** The audio tracks of the title, in manifest order. */
+  audioChoices(): AudioChoice[] {
+    return this.shaka.getAudioTracks().map((track, index) => ({
+      id: String(index),
+      label: track.label || track.language || `Track ${index + 1}`,
+      language: track.language,
+      active: track.active,
+    }));
+  }
+
+  /** Switches audio to the choice with this id (from audioChoices()). */
+  selectAudio(id: string): void {
+    const track = this.shaka.getAudioTracks()[Number(id)];
+    if (track) this.shaka.selectAudioTrack(track);
   }
 
   isAbrEnabled(): boolean {
