@@ -23,7 +23,10 @@ class Storage(Protocol):
         """Store the file at ``src`` under ``key``; ``move`` lets a local store rename."""
 
     def put_tree(self, prefix: str, src_dir: Path) -> None:
-        """Publish every file under ``src_dir`` below ``prefix``, replacing what was there."""
+        """Publish every file under ``src_dir`` below ``prefix``, replacing what was there.
+
+        ``src_dir`` is consumed (moved when it can be); readers never see a partial tree.
+        """
 
     def open(self, key: str) -> BinaryIO:
         """Open an object for reading; raises FileNotFoundError."""

@@ -42,7 +42,10 @@ class LocalStorage:
         dest.parent.mkdir(parents=True, exist_ok=True)
         # Build the new tree beside the old one, then swap: readers never see a half tree.
         incoming = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}")
-        shutil.copytree(src_dir, incoming)
+        # Staging lives under the same root, so this is a rename, not a copy of the ladder.
+        shutil.move(src_dir, incoming)
+        # mkdtemp made it private; published media must be readable by an edge server.
+        incoming.chmod(0o755)
         old = dest.with_name(f".{dest.name}.old.{uuid.uuid4().hex}")
         if dest.exists():
             os.replace(dest, old)
