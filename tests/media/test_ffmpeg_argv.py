@@ -6,6 +6,8 @@ import pytest
 
 from reelstack.media.ffmpeg import (
     DEINTERLACE_FILTER,
+    MAX_AUDIO_TRACKS,
+    AudioOutput,
     ProgressParser,
     build_transcode_argv,
     parse_progress,
@@ -77,7 +79,40 @@ def test_audio_encoded_once_aac_stereo() -> None:
     assert value(argv, "-b:a") == "128k"
     assert value(argv, "-ac") == "2"
     assert value(argv, "-ar") == "48000"
-    assert value(argv, "-adaptation_sets") == "id=0,streams=v id=1,streams=a"
+    # The one audio stream is output stream 6 (after the six rungs), in its own set.
+    assert value(argv, "-adaptation_sets") == "id=0,streams=v id=1,streams=6"
+    assert all_values(argv, "-metadata:s:a:0") == ["language=und"]
+
+
+def test_every_audio_stream_mapped_once_with_language_and_own_adaptation_set() -> None:
+    tracks = [AudioOutput(0, "en"), AudioOutput(2, "es"), AudioOutput(3, "und")]
+    argv = argv_for(audio_streams=tracks)
+    maps = all_values(argv, "-map")
+    # Video rungs first, then each chosen source audio stream exactly once, in order.
+    assert maps == [f"[o{k}]" for k in range(6)] + ["0:a:0", "0:a:2", "0:a:3"]
+    assert "0:a:1" not in argv
+    assert argv.count("-c:a") == 1  # one AAC-LC stereo 48k setting for every track
+    assert value(argv, "-ac") == "2" and value(argv, "-ar") == "48000"
+    assert value(argv, "-b:a") == "128k"
+    # Metadata index counts OUTPUT audio streams (0, 1, 2), not source indexes.
+    assert all_values(argv, "-metadata:s:a:0") == ["language=en"]
+    assert all_values(argv, "-metadata:s:a:1") == ["language=es"]
+    assert all_values(argv, "-metadata:s:a:2") == ["language=und"]
+    assert (
+        value(argv, "-adaptation_sets")
+        == "id=0,streams=v id=1,streams=6 id=2,streams=7 id=3,streams=8"
+    )
+    # Audio never goes through the video graph: one decode of the source.
+    assert all_values(argv, "-i") == ["/in/src.mp4"]
+    assert "[0:a" not in value(argv, "-filter_complex")
+
+
+def test_audio_streams_override_flag_and_are_capped() -> None:
+    assert "0:a:0" not in argv_for(audio=True, audio_streams=[])
+    with pytest.raises(ValueError):
+        argv_for(audio_streams=[AudioOutput(k) for k in range(MAX_AUDIO_TRACKS + 1)])
+    with pytest.raises(ValueError):
+        argv_for(audio_streams=[AudioOutput(1), AudioOutput(1)])
 
 
 def test_no_audio_when_source_has_none() -> None:

@@ -7,8 +7,10 @@ import pytest
 
 from reelstack.errors import MediaProcessingError
 from reelstack.media.manifests import (
+    AudioRendition,
     Segment,
     Track,
+    annotate_mpd_audio,
     build_variants,
     parse_mpd,
     render_master,
@@ -89,6 +91,7 @@ def test_master_declares_video_plus_audio_rates_and_real_codecs() -> None:
         '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",NAME="Default",DEFAULT=YES,AUTOSELECT=YES,'
         'CHANNELS="2",URI="audio_1.m3u8"'
     ) in text
+    assert "LANGUAGE=" not in text  # und: no LANGUAGE attribute
     inf = next(line for line in text.splitlines() if line.startswith("#EXT-X-STREAM-INF:"))
     assert f"BANDWIDTH={video.peak_bitrate + audio.peak_bitrate}," in inf
     assert f"AVERAGE-BANDWIDTH={video.average_bitrate + audio.average_bitrate}," in inf
@@ -138,3 +141,110 @@ def test_parse_rejects_garbage() -> None:
         parse_mpd("not xml", size_of=lambda _uri: 0)
     with pytest.raises(MediaProcessingError):
         parse_mpd('<MPD xmlns="urn:mpeg:dash:schema:mpd:2011"/>', size_of=lambda _uri: 0)
+
+
+# --- Several audio tracks ---------------------------------------------------------
+
+# The same MPD with a second audio AdaptationSet (Representation 2), as FFmpeg
+# writes it for -adaptation_sets "id=0,streams=v id=1,streams=1 id=2,streams=2".
+_SECOND = MPD[MPD.index('\t\t<AdaptationSet id="1"') : MPD.index("\t</Period>")]
+MULTI_MPD = MPD.replace(
+    "\t</Period>",
+    _SECOND.replace('id="1"', 'id="2"').replace('lang="und"', 'lang="spa"') + "\t</Period>",
+)
+MULTI_SIZES = {
+    **SIZES,
+    # Peak 160 kb/s on segment 2 (5.995 s), average below the first track's.
+    "seg-2-00001.m4s": 80_000,
+    "seg-2-00002.m4s": 119_900,
+    "seg-2-00003.m4s": 2_000,
+}
+
+
+def multi_tracks() -> list[Track]:
+    return parse_mpd(MULTI_MPD, size_of=MULTI_SIZES.__getitem__)
+
+
+def renditions(tracks: list[Track]) -> list[AudioRendition]:
+    audio = [t for t in tracks if t.kind == "audio"]
+    return [
+        AudioRendition(audio[0], "en", "English", default=True, role="main"),
+        AudioRendition(audio[1], "es", "Spanish", default=False, role="alternate"),
+    ]
+
+
+def test_master_one_media_per_track_default_only_on_first() -> None:
+    tracks = multi_tracks()
+    assert [t.language for t in tracks] == [None, None, "spa"]
+    variants, _ = build_variants(tracks)
+    text = render_master(variants, renditions(tracks))
+    media = [line for line in text.splitlines() if line.startswith("#EXT-X-MEDIA:")]
+    assert media == [
+        '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",LANGUAGE="en",NAME="English",DEFAULT=YES,'
+        'AUTOSELECT=YES,CHANNELS="2",URI="audio_1.m3u8"',
+        '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",LANGUAGE="es",NAME="Spanish",DEFAULT=NO,'
+        'AUTOSELECT=YES,CHANNELS="2",URI="audio_2.m3u8"',
+    ]
+    # Renditions come before the variants that reference their group.
+    assert text.index("#EXT-X-MEDIA") < text.index("#EXT-X-STREAM-INF")
+
+
+def test_variant_bandwidth_uses_largest_audio_peak_and_average() -> None:
+    tracks = multi_tracks()
+    video, english, spanish = tracks
+    # Spanish has the larger peak, English the larger average: each figure takes its max.
+    assert spanish.peak_bitrate > english.peak_bitrate
+    assert english.average_bitrate > spanish.average_bitrate
+    variants, first = build_variants(tracks)
+    assert first is english
+    (variant,) = variants
+    assert variant.bandwidth == video.peak_bitrate + spanish.peak_bitrate
+    assert variant.average_bandwidth == video.average_bitrate + english.average_bitrate
+    assert variant.codecs == "avc1.64000d,mp4a.40.2"  # one codec listed once
+    inf = render_master(variants, renditions(tracks)).splitlines()[-2]
+    assert inf.startswith(f"#EXT-X-STREAM-INF:BANDWIDTH={variant.bandwidth},")
+    assert f"AVERAGE-BANDWIDTH={variant.average_bandwidth}," in inf
+    assert inf.endswith('AUDIO="aac"')
+
+
+def test_same_target_duration_across_all_audio_playlists() -> None:
+    tracks = multi_tracks()
+    target = target_duration(tracks)
+    for track in tracks:
+        assert f"#EXT-X-TARGETDURATION:{target}\n" in render_media_playlist(
+            track, target_duration_s=target
+        )
+
+
+def test_annotate_mpd_audio_sets_lang_label_and_role_per_set() -> None:
+    tracks = multi_tracks()
+    group = renditions(tracks)
+    group[1] = AudioRendition(group[1].track, "es", 'Spanish <"Dub"> & co', False, "commentary")
+    out = annotate_mpd_audio(MULTI_MPD, group)
+    root = ET.fromstring(out)
+    ns = {"d": "urn:mpeg:dash:schema:mpd:2011"}
+    sets = root.findall("d:Period/d:AdaptationSet", ns)
+    assert [s.get("contentType") for s in sets] == ["video", "audio", "audio"]
+    assert sets[0].get("lang") is None and sets[0].find("d:Role", ns) is None
+    assert [s.get("lang") for s in sets[1:]] == ["en", "es"]
+    assert [s.findtext("d:Label", namespaces=ns) for s in sets[1:]] == [
+        "English",
+        'Spanish <"Dub"> & co',
+    ]
+    roles = [s.find("d:Role", ns) for s in sets[1:]]
+    assert [(r.get("schemeIdUri"), r.get("value")) for r in roles if r is not None] == [
+        ("urn:mpeg:dash:role:2011", "main"),
+        ("urn:mpeg:dash:role:2011", "commentary"),
+    ]
+    # Schema order: Label, Role, then the Representation.
+    assert [child.tag.split("}")[1] for child in sets[2]] == ["Label", "Role", "Representation"]
+    # Bandwidth rewrite still finds every Representation afterwards.
+    rewritten = rewrite_mpd_bandwidth(out, {"0": 1, "1": 2, "2": 3})
+    assert 'bandwidth="3"' in rewritten
+
+
+def test_annotate_mpd_audio_unknown_representation_fails() -> None:
+    _, english, _ = multi_tracks()
+    ghost = Track("9", "audio", "mp4a.40.2", "i.m4s", english.segments)
+    with pytest.raises(MediaProcessingError):
+        annotate_mpd_audio(MULTI_MPD, [AudioRendition(ghost, "en", "English", True)])

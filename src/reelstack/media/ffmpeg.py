@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -22,12 +23,15 @@ from reelstack.media.ladder import Rendition
 
 MPD_NAME = "manifest.mpd"
 POSTER_NAME = "poster.jpg"
-# $RepresentationID$ is the output stream index: 0..N-1 video (ladder order), N audio.
+# $RepresentationID$ is the output stream index: 0..N-1 video (ladder order), then
+# N..N+M-1 the audio tracks (source order).
 INIT_SEG_TEMPLATE = "init-$RepresentationID$.m4s"
 MEDIA_SEG_TEMPLATE = "seg-$RepresentationID$-$Number%05d$.m4s"
 
 AUDIO_KBPS = 128
 AUDIO_SAMPLE_RATE = 48000
+# Most audio tracks packaged from one source; further streams are ignored.
+MAX_AUDIO_TRACKS = 8
 
 # Calls to the progress callback are spaced at least this far apart.
 PROGRESS_MIN_INTERVAL_S = 0.5
@@ -39,6 +43,18 @@ TERMINATE_GRACE_S = 3.0
 # order taken from each frame; every frame is deinterlaced once the source is
 # known to be interlaced (some encoders flag fields inconsistently).
 DEINTERLACE_FILTER = "bwdif=mode=send_frame:parity=auto:deint=all"
+
+
+@dataclass(frozen=True, slots=True)
+class AudioOutput:
+    """One packaged audio track: source stream ``0:a:<source_index>`` re-encoded once.
+
+    ``language`` (BCP-47, ``und`` when unknown) becomes the stream's ``language``
+    metadata, which FFmpeg's dash muxer writes as the AdaptationSet's ``lang``.
+    """
+
+    source_index: int
+    language: str = "und"
 
 
 class TranscodeCancelled(JobCancelled):
@@ -72,13 +88,16 @@ def build_transcode_argv(
     preset: str = "veryfast",
     poster_at_s: float | None = None,
     deinterlace: bool = False,
+    audio_streams: Sequence[AudioOutput] | None = None,
 ) -> list[str]:
     """Build ONE FFmpeg command that decodes ``source`` once and writes a CMAF ladder.
 
     Video is split into one scaled branch per rendition (lower rungs come from the
     source, never from an encoded rung); every encoder uses the same fixed,
     closed GOP of ``gop_s`` seconds with forced keyframes, so segment boundaries
-    align across rungs. Audio (when ``audio``) is encoded once to AAC-LC stereo.
+    align across rungs. Audio is encoded once per track to AAC-LC stereo 48 kHz:
+    ``audio_streams`` lists the tracks (source order, each in its own DASH
+    adaptation set with its language); without it, ``audio`` maps ``0:a:0`` alone.
     The ``dash`` muxer writes ``manifest.mpd`` plus fMP4 init/media segments
     that the HLS playlists reference as they are. With ``poster_at_s`` an extra
     branch writes ``poster.jpg`` at the top rendition's size.
@@ -95,6 +114,12 @@ def build_transcode_argv(
         raise ValueError("at least one rendition is required")
     if segment_s % gop_s:
         raise ValueError("segment_s must be a multiple of gop_s so segments start on IDRs")
+    if audio_streams is None:
+        audio_streams = [AudioOutput(0)] if audio else []
+    if len(audio_streams) > MAX_AUDIO_TRACKS:
+        raise ValueError(f"at most {MAX_AUDIO_TRACKS} audio tracks")
+    if len({a.source_index for a in audio_streams}) != len(audio_streams):
+        raise ValueError("each source audio stream may be mapped once")
     n = len(renditions)
     gop_frames = max(1, round(gop_s * fps))
 
@@ -124,8 +149,8 @@ def build_transcode_argv(
     ]  # fmt: skip
     for k in range(n):
         argv += ["-map", f"[o{k}]"]
-    if audio:
-        argv += ["-map", "0:a:0"]
+    for track in audio_streams:
+        argv += ["-map", f"0:a:{track.source_index}"]
 
     argv += [
         "-c:v", "libx264", "-preset", preset, "-pix_fmt", "yuv420p",
@@ -143,13 +168,19 @@ def build_transcode_argv(
         ]  # fmt: skip
         if rendition.level:
             argv += [f"-level:v:{k}", rendition.level]
-    if audio:
+    if audio_streams:
         argv += [
             "-c:a", "aac", "-profile:a", "aac_low", "-b:a", f"{AUDIO_KBPS}k",
             "-ac", "2", "-ar", str(AUDIO_SAMPLE_RATE),
         ]  # fmt: skip
+    for j, track in enumerate(audio_streams):
+        argv += [f"-metadata:s:a:{j}", f"language={track.language}"]
 
-    adaptation_sets = "id=0,streams=v id=1,streams=a" if audio else "id=0,streams=v"
+    # One adaptation set per audio track: a player switches language between sets.
+    # Output stream indexes: video 0..n-1, audio n.. in the order mapped above.
+    adaptation_sets = " ".join(
+        ["id=0,streams=v"] + [f"id={j + 1},streams={n + j}" for j in range(len(audio_streams))]
+    )
     argv += [
         "-f", "dash",
         "-seg_duration", str(segment_s),

@@ -221,27 +221,74 @@ def media_playlist_name(track: Track) -> str:
 
 
 def build_variants(tracks: Sequence[Track]) -> tuple[list[Variant], Track | None]:
-    """Pair each video track with the (single) audio track; sums measured rates."""
-    audio = next((t for t in tracks if t.kind == "audio"), None)
+    """Pair each video track with the audio group; sums measured rates.
+
+    A player may pick any audio rendition of the group with any variant, so each
+    variant declares the video's peak plus the LARGEST audio peak (and likewise
+    the largest audio average). Returns the variants (by rising peak) and the
+    first audio track (None without audio).
+    """
+    audios = [t for t in tracks if t.kind == "audio"]
+    audio_peak = max((a.peak_bitrate for a in audios), default=0)
+    audio_average = max((a.average_bitrate for a in audios), default=0)
+    audio_codecs = list(dict.fromkeys(a.codecs for a in audios if a.codecs))
     variants = []
     for track in sorted((t for t in tracks if t.kind == "video"), key=lambda t: t.peak_bitrate):
-        bandwidth = track.peak_bitrate + (audio.peak_bitrate if audio else 0)
-        average = track.average_bitrate + (audio.average_bitrate if audio else 0)
-        codecs = ",".join(c for c in (track.codecs, audio.codecs if audio else "") if c)
+        bandwidth = track.peak_bitrate + audio_peak
+        average = track.average_bitrate + audio_average
+        codecs = ",".join(c for c in (track.codecs, *audio_codecs) if c)
         variants.append(Variant(track, media_playlist_name(track), bandwidth, average, codecs))
-    return variants, audio
+    return variants, audios[0] if audios else None
 
 
-def render_master(variants: Sequence[Variant], audio: Track | None) -> str:
-    """The HLS master playlist. BANDWIDTH = video peak + audio peak (measured)."""
+AudioRole = Literal["main", "alternate", "commentary"]
+
+
+@dataclass(frozen=True, slots=True)
+class AudioRendition:
+    """One audio track as the HLS master (EXT-X-MEDIA) and the MPD declare it.
+
+    ``language`` is BCP-47 (``und`` when unknown: no HLS LANGUAGE then);
+    ``name`` is unique within the group; only the first rendition is ``default``.
+    """
+
+    track: Track
+    language: str
+    name: str
+    default: bool
+    role: AudioRole = "main"
+
+    @property
+    def uri(self) -> str:
+        """The rendition's media playlist."""
+        return media_playlist_name(self.track)
+
+
+def _single_rendition(track: Track) -> AudioRendition:
+    language = track.language or "und"
+    return AudioRendition(track, language, track.language or "Default", default=True)
+
+
+def render_master(
+    variants: Sequence[Variant], audio: Track | Sequence[AudioRendition] | None
+) -> str:
+    """The HLS master playlist: one EXT-X-MEDIA per audio rendition in group "aac"
+    (DEFAULT=YES on the first only), then the variants, BANDWIDTH = video peak +
+    largest audio peak (measured, see :func:`build_variants`)."""
+    if audio is None:
+        renditions: Sequence[AudioRendition] = []
+    elif isinstance(audio, Track):
+        renditions = [_single_rendition(audio)]
+    else:
+        renditions = audio
     lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
-    if audio is not None:
-        name = audio.language or "Default"
-        lang = f'LANGUAGE="{audio.language}",' if audio.language else ""
+    for rendition in renditions:
+        lang = f'LANGUAGE="{rendition.language}",' if rendition.language != "und" else ""
+        default = "YES" if rendition.default else "NO"
         lines.append(
-            f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",NAME="{name}",{lang}'
-            f'DEFAULT=YES,AUTOSELECT=YES,CHANNELS="{audio.channels or 2}",'
-            f'URI="{media_playlist_name(audio)}"'
+            f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",{lang}NAME="{rendition.name}",'
+            f'DEFAULT={default},AUTOSELECT=YES,CHANNELS="{rendition.track.channels or 2}",'
+            f'URI="{rendition.uri}"'
         )
     for variant in variants:
         track = variant.track
@@ -253,11 +300,68 @@ def render_master(variants: Sequence[Variant], audio: Track | None) -> str:
         ]
         if track.frame_rate:
             attrs.append(f"FRAME-RATE={track.frame_rate:.3f}")
-        if audio is not None:
+        if renditions:
             attrs.append('AUDIO="aac"')
         lines.append("#EXT-X-STREAM-INF:" + ",".join(attrs))
         lines.append(variant.uri)
     return "\n".join(lines) + "\n"
+
+
+_ASET_RE = re.compile(r"(<AdaptationSet\b[^>]*>)(.*?)(</AdaptationSet>)", re.DOTALL)
+# First AdaptationSet children that must come after Label and Role (DASH schema order).
+_AFTER_ROLE_RE = re.compile(
+    r"([ \t]*)<(Accessibility|Role|Rating|Viewpoint|ContentComponent|BaseURL"
+    r"|SegmentBase|SegmentList|SegmentTemplate|Representation)\b"
+)
+_ROLE_SCHEME = "urn:mpeg:dash:role:2011"
+
+
+def annotate_mpd_audio(text: str, renditions: Sequence[AudioRendition]) -> str:
+    """Give each audio rendition's AdaptationSet its ``lang``, a ``Label`` (the name)
+    and a ``Role`` (main / alternate / commentary), found by Representation id.
+
+    Only those AdaptationSets are edited; a Role already there is kept. Checks
+    that every rendition was found and that the result parses.
+    """
+    by_id = {r.track.rep_id: r for r in renditions}
+    missing = set(by_id)
+
+    def repl(match: re.Match[str]) -> str:
+        open_tag, body, close_tag = match.groups()
+        rep = re.search(r'<Representation\b[^>]*\bid="([^"]*)"', body)
+        if rep is None or rep.group(1) not in by_id:
+            return match.group(0)
+        rendition = by_id[rep.group(1)]
+        missing.discard(rendition.track.rep_id)
+        lang_re = _ATTR_RE.format(name="lang")
+        if re.search(lang_re, open_tag):
+            open_tag = re.sub(
+                lang_re, lambda m: m.group(1) + rendition.language + m.group(3), open_tag, count=1
+            )
+        else:
+            open_tag = open_tag[:-1] + f' lang="{rendition.language}">'
+        anchor = _AFTER_ROLE_RE.search(body)
+        if anchor is None:  # pragma: no cover - an AdaptationSet always has a Representation
+            return open_tag + body + close_tag
+        indent = anchor.group(1)
+        added = f"{indent}<Label>{_xml_text(rendition.name)}</Label>\n"
+        if anchor.group(2) != "Role" and "<Role " not in body:
+            added += f'{indent}<Role schemeIdUri="{_ROLE_SCHEME}" value="{rendition.role}" />\n'
+        at = anchor.start()
+        return open_tag + body[:at] + added + body[at:] + close_tag
+
+    out = _ASET_RE.sub(repl, text)
+    if missing:
+        raise MediaProcessingError(f"Audio representations not found in the MPD: {sorted(missing)}")
+    try:
+        ET.fromstring(out)
+    except ET.ParseError as exc:  # pragma: no cover - guards the regex edit
+        raise MediaProcessingError(f"MPD rewrite produced invalid XML: {exc}") from exc
+    return out
+
+
+def _xml_text(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 _REP_TAG_RE = re.compile(r"<Representation\b[^>]*>")

@@ -5,19 +5,25 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from reelstack.errors import InvalidMedia
+from reelstack.errors import InvalidMedia, MediaProcessingError
 from reelstack.media.ffmpeg import (
+    MAX_AUDIO_TRACKS,
     MPD_NAME,
     POSTER_NAME,
+    AudioOutput,
     build_transcode_argv,
     ffmpeg_exe,
     run_ffmpeg,
 )
 from reelstack.media.ladder import LADDERS, plan_renditions
+from reelstack.media.languages import is_commentary, to_bcp47, track_names
 from reelstack.media.manifests import (
+    AudioRendition,
+    AudioRole,
+    annotate_mpd_audio,
     build_variants,
     media_playlist_name,
     read_mpd,
@@ -26,7 +32,7 @@ from reelstack.media.manifests import (
     rewrite_mpd_bandwidth,
     target_duration,
 )
-from reelstack.media.probe import ProbeResult, probe, require_video
+from reelstack.media.probe import AudioInfo, ProbeResult, probe, require_video
 
 MASTER_NAME = "master.m3u8"
 SEGMENT_S = 6
@@ -49,8 +55,34 @@ class RenditionResult:
 
 
 @dataclass(frozen=True, slots=True)
+class AudioTrackResult:
+    """One audio rendition (source order) as declared in the master playlist and MPD.
+
+    ``language`` is BCP-47 (``und`` when unknown); ``name`` is unique per title;
+    ``channels`` is what was encoded (2); ``bandwidth``/``average_bandwidth`` are
+    measured; ``role`` is the DASH Role (``main`` on the first track, else
+    ``alternate`` or ``commentary``); only the first is ``default``.
+    """
+
+    language: str
+    name: str
+    channels: int
+    bandwidth: int
+    average_bandwidth: int
+    codecs: str
+    playlist: str
+    role: str
+    default: bool
+    source_index: int
+
+
+@dataclass(frozen=True, slots=True)
 class PackageResult:
-    """Paths and measured figures of a packaged title."""
+    """Paths and measured figures of a packaged title.
+
+    ``audio`` is True when at least one audio track was packaged;
+    ``audio_tracks`` lists them in source order.
+    """
 
     master_path: Path
     mpd_path: Path
@@ -58,6 +90,39 @@ class PackageResult:
     renditions: list[RenditionResult]
     duration_s: float
     audio: bool
+    audio_tracks: list[AudioTrackResult] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class AudioPlan:
+    """One source audio stream chosen for packaging, with its declared identity."""
+
+    source_index: int
+    language: str
+    name: str
+    role: AudioRole
+
+
+def plan_audio(audio: list[AudioInfo], *, limit: int = MAX_AUDIO_TRACKS) -> list[AudioPlan]:
+    """Choose the source audio streams to package and name them.
+
+    Decodable streams only, in source order, at most ``limit``. Language is the
+    stream's tag as BCP-47; name its title, else the language's name, made unique;
+    role ``main`` for the first, ``commentary`` when the title or disposition says
+    so, else ``alternate``.
+    """
+    chosen = [(k, a) for k, a in enumerate(audio) if a.decodable][:limit]
+    languages = [to_bcp47(a.language) for _, a in chosen]
+    names = track_names(languages, [a.title for _, a in chosen])
+    plans = []
+    for j, ((k, info), lang, name) in enumerate(zip(chosen, languages, names, strict=True)):
+        role: AudioRole
+        if info.commentary or is_commentary(info.title):
+            role = "commentary"
+        else:
+            role = "main" if j == 0 else "alternate"
+        plans.append(AudioPlan(source_index=k, language=lang, name=name, role=role))
+    return plans
 
 
 def transcode_and_package(
@@ -100,6 +165,8 @@ def transcode_and_package(
     if poster_at_s >= info.duration_s:
         poster_at_s = 0.0
 
+    audio_plan = plan_audio(info.audio)
+
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         argv = build_transcode_argv(
@@ -107,7 +174,8 @@ def transcode_and_package(
             source=source,
             out_dir=out_dir,
             renditions=renditions,
-            audio=bool(info.audio),
+            audio=bool(audio_plan),
+            audio_streams=[AudioOutput(a.source_index, a.language) for a in audio_plan],
             fps=fps,
             source_fps=video.fps,
             segment_s=SEGMENT_S,
@@ -118,7 +186,9 @@ def transcode_and_package(
         )
         scaled = None if on_progress is None else _scaled(on_progress)
         run_ffmpeg(argv, duration_s=info.duration_s, on_progress=scaled, cancel=cancel)
-        result = _write_manifests(out_dir, [r.name for r in renditions], info.duration_s)
+        result = _write_manifests(
+            out_dir, [r.name for r in renditions], info.duration_s, audio_plan
+        )
     except BaseException:
         # BaseException on purpose: a KeyboardInterrupt must not leave half a ladder.
         _clean(out_dir, remove_dir=created)
@@ -135,7 +205,9 @@ def _scaled(on_progress: Callable[[float], None]) -> Callable[[float], None]:
     return report
 
 
-def _write_manifests(out_dir: Path, names: list[str], duration_s: float) -> PackageResult:
+def _write_manifests(
+    out_dir: Path, names: list[str], duration_s: float, audio_plan: list[AudioPlan]
+) -> PackageResult:
     mpd_path = out_dir / MPD_NAME
     text, tracks = read_mpd(mpd_path)
     target = target_duration(tracks)
@@ -143,13 +215,23 @@ def _write_manifests(out_dir: Path, names: list[str], duration_s: float) -> Pack
         (out_dir / media_playlist_name(track)).write_text(
             render_media_playlist(track, target_duration_s=target), encoding="utf-8"
         )
-    variants, audio = build_variants(tracks)
+    variants, _ = build_variants(tracks)
+    # Audio representations follow the video ones in output-stream (= plan) order.
+    audio_tracks = sorted((t for t in tracks if t.kind == "audio"), key=lambda t: int(t.rep_id))
+    if len(audio_tracks) != len(audio_plan):
+        raise MediaProcessingError(
+            f"Expected {len(audio_plan)} audio track(s) in the MPD, found {len(audio_tracks)}."
+        )
+    audio = [
+        AudioRendition(track, plan.language, plan.name, default=j == 0, role=plan.role)
+        for j, (track, plan) in enumerate(zip(audio_tracks, audio_plan, strict=True))
+    ]
     master_path = out_dir / MASTER_NAME
     master_path.write_text(render_master(variants, audio), encoding="utf-8")
-    mpd_path.write_text(
-        rewrite_mpd_bandwidth(text, {t.rep_id: t.peak_bitrate for t in tracks}),
-        encoding="utf-8",
-    )
+    mpd = rewrite_mpd_bandwidth(text, {t.rep_id: t.peak_bitrate for t in tracks})
+    if audio:
+        mpd = annotate_mpd_audio(mpd, audio)
+    mpd_path.write_text(mpd, encoding="utf-8")
     poster = out_dir / POSTER_NAME
     # Representation ids are the ladder indexes (see ffmpeg.MEDIA_SEG_TEMPLATE).
     by_id = dict(enumerate(names))
@@ -170,7 +252,22 @@ def _write_manifests(out_dir: Path, names: list[str], duration_s: float) -> Pack
             for v in variants
         ],
         duration_s=duration_s,
-        audio=audio is not None,
+        audio=bool(audio),
+        audio_tracks=[
+            AudioTrackResult(
+                language=a.language,
+                name=a.name,
+                channels=a.track.channels or 2,
+                bandwidth=a.track.peak_bitrate,
+                average_bandwidth=a.track.average_bitrate,
+                codecs=a.track.codecs,
+                playlist=a.uri,
+                role=a.role,
+                default=a.default,
+                source_index=plan.source_index,
+            )
+            for a, plan in zip(audio, audio_plan, strict=True)
+        ],
     )
 
 

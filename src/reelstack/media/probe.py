@@ -11,6 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import av.audio.stream
 import av.container
 import av.stream
 import av.video.stream
@@ -61,13 +62,22 @@ class VideoInfo:
 
 @dataclass(frozen=True, slots=True)
 class AudioInfo:
-    """One audio stream."""
+    """One audio stream, in the order of the source's audio streams (``0:a:K``).
+
+    ``title`` is the stream's ``title`` (Matroska) or ``name`` (MP4 ``udta``) tag;
+    ``decodable`` is False when FFmpeg has no decoder for it or it declares no
+    channels or sample rate; ``commentary`` reflects the stream's comment
+    disposition.
+    """
 
     codec: str
     channels: int
     sample_rate: int
     language: str | None
     bit_rate: int | None
+    title: str | None = None
+    decodable: bool = True
+    commentary: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,16 +138,7 @@ def _probe_container(container: av.container.InputContainer, size_bytes: int) ->
     if container.streams.video:
         video = _probe_video(container, container.streams.video[0], duration_s)
 
-    audio = [
-        AudioInfo(
-            codec=stream.codec_context.name,
-            channels=stream.codec_context.channels,
-            sample_rate=stream.codec_context.sample_rate,
-            language=_language(stream),
-            bit_rate=stream.bit_rate or None,
-        )
-        for stream in container.streams.audio
-    ]
+    audio = [_probe_audio(stream) for stream in container.streams.audio]
     return ProbeResult(
         duration_s=duration_s,
         format_name=container.format.name,
@@ -155,6 +156,32 @@ def _duration_s(container: av.container.InputContainer) -> float:
         if stream.duration is not None and stream.time_base is not None:
             longest = max(longest, float(stream.duration * stream.time_base))
     return longest
+
+
+def _probe_audio(stream: av.audio.stream.AudioStream) -> AudioInfo:
+    ctx = stream.codec_context
+    try:
+        codec = ctx.codec
+        decodable = bool(codec is not None and codec.is_decoder)
+    except Exception:
+        decodable = False
+    channels = ctx.channels or 0
+    sample_rate = ctx.sample_rate or 0
+    title = stream.metadata.get("title") or stream.metadata.get("name") or None
+    try:
+        commentary = bool(stream.disposition & av.stream.Disposition.comment)
+    except Exception:
+        commentary = False
+    return AudioInfo(
+        codec=ctx.name,
+        channels=channels,
+        sample_rate=sample_rate,
+        language=_language(stream),
+        bit_rate=stream.bit_rate or None,
+        title=title.strip() or None if title else None,
+        decodable=decodable and channels > 0 and sample_rate > 0,
+        commentary=commentary,
+    )
 
 
 def _language(stream: av.stream.Stream) -> str | None:

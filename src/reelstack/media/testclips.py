@@ -68,3 +68,46 @@ def make_test_clip(
     if result.returncode != 0:
         raise MediaProcessingError(f"make_test_clip failed: {result.stderr.strip()[-2000:]}")
     return path
+
+
+def make_multi_audio_clip(
+    path: Path,
+    *,
+    tracks: Sequence[tuple[int, int, str | None, str | None]],
+    width: int = 160,
+    height: int = 90,
+    duration_s: float = 2,
+    fps: float = 30,
+) -> Path:
+    """Write a ``testsrc2`` clip with one AAC ``sine`` track per entry of ``tracks``.
+
+    Each entry is ``(frequency_hz, channels, language, title)`` (ISO 639-2
+    ``language`` such as ``"eng"``; None leaves a tag unset); tracks keep that order.
+    """
+    argv = [
+        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={fps}:duration={duration_s}",
+    ]  # fmt: skip
+    for freq, _, _, _ in tracks:
+        argv += [
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency={freq}:sample_rate=48000:duration={duration_s}",
+        ]
+    argv += ["-map", "0:v"]
+    for k in range(len(tracks)):
+        argv += ["-map", f"{k + 1}:a"]
+    argv += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    argv += ["-c:a", "aac", "-b:a", "128k"]
+    for k, (_, channels, language, title) in enumerate(tracks):
+        argv += [f"-ac:a:{k}", str(channels)]
+        if language:
+            argv += [f"-metadata:s:a:{k}", f"language={language}"]
+        if title:
+            argv += [f"-metadata:s:a:{k}", f"title={title}"]
+    argv.append(str(path))
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise MediaProcessingError(f"make_multi_audio_clip failed: {result.stderr.strip()[-2000:]}")
+    return path
