@@ -17,4 +17,5 @@ def make_asset(status: AssetStatus) -> Asset:
         video_codec="h264",
         probe={},
         renditions=[],
+        audio_tracks=[],
     )

@@ -63,6 +63,8 @@ def test_upload_transcode_and_serve(
     assert asset["status"] == "ready"
     assert (asset["width"], asset["height"], asset["audio_channels"]) == (320, 180, 2)
     assert sorted(r["height"] for r in asset["renditions"]) == [144, 180]
+    [audio] = asset["audio_tracks"]
+    assert (audio["language"], audio["default"], audio["channels"]) == ("und", True, 2)
 
     title = client.get(f"/v1/titles/{ids['title_id']}").json()
     assert title["status"] == "ready" and title["duration_s"] == pytest.approx(4, abs=0.2)

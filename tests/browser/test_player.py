@@ -146,3 +146,41 @@ def test_list_refreshes_while_a_title_processes(
         assets.mark_ready(session=s, asset_id=asset_id, renditions=[])
     # No reload: the page polls while something is processing.
     page.locator(f'button[data-title-id="{pending}"][data-status="ready"]').wait_for(timeout=15_000)
+
+
+def test_audio_language_switch(runtime: Runtime, page: Any, tmp_path: Path) -> None:
+    from reelstack.media.testclips import make_multi_audio_clip
+
+    _require(Path(CHROMIUM).exists(), "Chromium is not installed (apt-get install chromium)")
+    _require((WEB_DIR / "index.html").is_file(), "web assets not built (make web)")
+    rt = build_runtime(runtime.settings.model_copy(update={"ladder": "tiny"}))
+    clip = make_multi_audio_clip(
+        tmp_path / "langs.mp4",
+        tracks=[(440, 2, "eng", None), (1000, 6, "spa", None)],
+        width=320,
+        height=180,
+        duration_s=8,
+    )
+    ids = ingest_file(runtime=rt, path=clip, title="Two languages")
+    executor = LocalExecutor(rt)
+    executor.start(resume=False)
+    executor.submit(ids.job_id)
+    assert executor.wait_idle(120)
+    executor.stop()
+    with live_server(create_app(runtime=rt)) as base:
+        page.goto(f"{base}/app/?title={ids.title_id}&protocol=dash&autoplay=1")
+        _play_past(page, 0.5)
+        options = page.eval_on_selector_all(
+            "#audio option", "els => els.map(e => [e.dataset.language, e.selected])"
+        )
+        assert options == [["en", True], ["es", False]]
+        assert page.is_visible("#audio")
+        page.select_option("#audio", index=1)
+        page.wait_for_function(
+            "() => window.__reelstack.player.getAudioTracks()"
+            ".some(t => t.active && t.language === 'es')",
+            timeout=15_000,
+        )
+        _play_past(page, 3.0)
+        assert page.evaluate("window.__reelstack.errors") == []
+    rt.close()

@@ -38,6 +38,8 @@ class Asset(Base):
     probe: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Filled when packaging succeeds: rendition list as measured from the real segments.
     renditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # One entry per packaged audio track, in source order (language, name, role...).
+    audio_tracks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(String(4000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ready_at: Mapped[datetime | None] = mapped_column()

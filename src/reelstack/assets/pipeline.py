@@ -32,8 +32,11 @@ def transcode_asset(
         )
         runtime.storage.put_tree(media_prefix(job.asset_id), out)
     renditions: list[dict[str, Any]] = [dataclasses.asdict(r) for r in result.renditions]
+    audio: list[dict[str, Any]] = [dataclasses.asdict(a) for a in result.audio_tracks]
     with session_scope(runtime.sessions) as session:
-        service.mark_ready(session=session, asset_id=job.asset_id, renditions=renditions)
+        service.mark_ready(
+            session=session, asset_id=job.asset_id, renditions=renditions, audio_tracks=audio
+        )
 
 
 def transcode_gave_up(runtime: Runtime, job: Job, error: str) -> None:

@@ -19,6 +19,18 @@ class RenditionOut(BaseModel):
     playlist: str
 
 
+class AudioTrackOut(BaseModel):
+    """One packaged audio track; ``language`` is BCP-47 (``und`` when unknown)."""
+
+    language: str
+    name: str
+    role: str
+    default: bool
+    channels: int
+    bandwidth: int
+    playlist: str
+
+
 class AssetOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -34,6 +46,7 @@ class AssetOut(BaseModel):
     audio_channels: int | None
     rotation: int
     renditions: list[RenditionOut]
+    audio_tracks: list[AudioTrackOut]
     error: str | None
     created_at: datetime
     ready_at: datetime | None

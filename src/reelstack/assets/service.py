@@ -92,6 +92,7 @@ def _new_asset(
         rotation=video.rotation,
         probe=_jsonable(dataclasses.asdict(info)),
         renditions=[],
+        audio_tracks=[],
     )
 
 
@@ -112,10 +113,18 @@ def get_asset(*, session: Session, asset_id: str) -> Asset:
     return asset
 
 
-def mark_ready(*, session: Session, asset_id: str, renditions: list[dict[str, Any]]) -> Asset:
+def mark_ready(
+    *,
+    session: Session,
+    asset_id: str,
+    renditions: list[dict[str, Any]],
+    audio_tracks: list[dict[str, Any]] | None = None,
+) -> Asset:
+    """Record the packaged stream: the asset becomes playable."""
     asset = get_asset(session=session, asset_id=asset_id)
     asset.status = AssetStatus.READY
     asset.renditions = renditions
+    asset.audio_tracks = audio_tracks or []
     asset.error = None
     asset.ready_at = utcnow()
     session.flush()

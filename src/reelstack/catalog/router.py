@@ -16,17 +16,24 @@ router = APIRouter(prefix="/v1/titles", tags=["catalog"])
 
 
 def _out(title: Title, asset: Asset | None) -> TitleOut:
-    ready = asset is not None and asset.status is AssetStatus.READY
-    return TitleOut(
+    out = TitleOut(
         id=title.id,
         kind=title.kind,
         title=title.title,
         description=title.description,
-        status="no_media" if asset is None else asset.status.value,
-        duration_s=asset.duration_s if asset is not None else None,
-        poster_url=poster_url(asset.id) if ready and asset is not None else None,
+        status="no_media",
+        duration_s=None,
+        audio_languages=[],
+        poster_url=None,
         created_at=title.created_at,
     )
+    if asset is not None:
+        out.status = asset.status.value
+        out.duration_s = asset.duration_s
+        if asset.status is AssetStatus.READY:
+            out.poster_url = poster_url(asset.id)
+            out.audio_languages = [str(t["language"]) for t in asset.audio_tracks]
+    return out
 
 
 @router.get("", response_model=TitlePage, operation_id="listTitles", responses=responses(400))

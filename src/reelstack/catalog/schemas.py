@@ -16,6 +16,8 @@ class TitleOut(BaseModel):
     # "ready" when playable; otherwise the asset's state or "no_media".
     status: Literal["processing", "ready", "failed", "no_media"]
     duration_s: float | None
+    # BCP-47 codes of the audio tracks, in the order players offer them.
+    audio_languages: list[str]
     poster_url: str | None
     created_at: datetime
 

@@ -14,12 +14,24 @@ export interface AssetOut {
   audio_channels: number | null;
   rotation: number;
   renditions: RenditionOut[];
+  audio_tracks: AudioTrackOut[];
   error: string | null;
   created_at: string;
   ready_at: string | null;
 }
 
 export type AssetStatus = "processing" | "ready" | "failed";
+
+/** One packaged audio track; ``language`` is BCP-47 (``und`` when unknown). */
+export interface AudioTrackOut {
+  language: string;
+  name: string;
+  role: string;
+  default: boolean;
+  channels: number;
+  bandwidth: number;
+  playlist: string;
+}
 
 export type JobKind = "transcode";
 
@@ -82,6 +94,7 @@ export interface TitleOut {
   description: string | null;
   status: "processing" | "ready" | "failed" | "no_media";
   duration_s: number | null;
+  audio_languages: string[];
   poster_url: string | null;
   created_at: string;
 }
