@@ -1,6 +1,6 @@
 """Benchmark: `reelstack package` vs a hand-written one-decode FFmpeg vs one process per rung.
 
-Run: .venv/bin/python bench/transcode.py [--source h264|prores|all] [--repeat 2]
+Run: .venv/bin/python bench/transcode.py [--source h264|prores|all] [--repeat 3]
 (or `make bench-transcode`).
 
 Sources (each 20 s 1080p30 testsrc2 + a 440 Hz sine in AAC 128k), both measured:
@@ -178,7 +178,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--keep", type=Path, default=None)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--source", choices=[*SOURCES, "all"], default="all")
     args = parser.parse_args()
     print(f"cpu cores: {os.cpu_count()}", flush=True)
