@@ -59,3 +59,17 @@ def test_source_key_sanitises_suffix() -> None:
     assert source_key("a", Path("../../evil.sh;rm").suffix) == "assets/a/source/original.shrm"
     assert source_key("a", ".a/../b") == "assets/a/source/original.ab"
     assert source_key("a", "") == "assets/a/source/original.bin"
+
+
+def test_sweep_staging_removes_only_dead_owners(tmp_path: Path) -> None:
+    import os
+
+    store = LocalStorage(tmp_path / "media")
+    staging = tmp_path / "media" / ".staging"
+    dead = staging / f"{2**22 + 11}-abandoned"  # above pid_max: no such process
+    dead.mkdir()
+    (dead / "seg-0-00001.m4s").write_bytes(b"half")
+    with store.staging_dir() as mine:
+        assert mine.name.startswith(f"{os.getpid()}-")
+        assert store.sweep_staging() == [dead.name]
+        assert mine.exists() and not dead.exists()

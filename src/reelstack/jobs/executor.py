@@ -59,6 +59,8 @@ class LocalExecutor:
             t = threading.Thread(target=self._loop, name=f"reelstack-worker-{i}", daemon=True)
             t.start()
             self._threads.append(t)
+        for name in self.runtime.storage.sweep_staging():
+            log.warning("storage.staging_removed", dir=name)
         if resume:
             self.sweep()
             if poll_interval_s:

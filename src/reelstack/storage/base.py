@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +49,9 @@ class Storage(Protocol):
 
     def staging_dir(self) -> AbstractContextManager[Path]:
         """A fresh empty local directory for tools to write into; removed afterwards."""
+
+    def sweep_staging(self) -> Sequence[str]:
+        """Remove staging dirs left by processes of this host that have died."""
 
     def direct_path(self, key: str) -> Path | None:
         """The object's file on local disk when the store is local (zero-copy serving)."""

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import builtins
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from reelstack.storage.base import StoredObject
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class LocalStorage:
@@ -91,11 +102,25 @@ class LocalStorage:
 
     @contextmanager
     def staging_dir(self) -> Iterator[Path]:
-        path = Path(tempfile.mkdtemp(dir=self._tmp))
+        # The owner's pid in the name lets sweep_staging() tell abandoned dirs apart.
+        path = Path(tempfile.mkdtemp(dir=self._tmp, prefix=f"{os.getpid()}-"))
         try:
             yield path
         finally:
             shutil.rmtree(path, ignore_errors=True)
+
+    def sweep_staging(self) -> Sequence[str]:
+        """Remove staging dirs whose process is gone (killed mid-upload or mid-transcode).
+
+        The staging area is per host (it is local disk), so a pid names its owner.
+        """
+        removed: builtins.list[str] = []
+        for path in self._tmp.iterdir():
+            pid = path.name.split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path.name)
+        return removed
 
     def direct_path(self, key: str) -> Path | None:
         try:
