@@ -11,13 +11,17 @@ PG_CHECK = $(BIN)/python -c "import sys; from sqlalchemy import create_engine; \
 	from sqlalchemy.engine import make_url; u = make_url(sys.argv[1]).set(database='postgres'); \
 	create_engine(u, connect_args={'connect_timeout': 3}).connect().close()"
 
-.PHONY: run install web api-client lint test test-sqlite test-postgres bench-transcode clean
+.PHONY: run install lock web api-client lint test test-sqlite test-postgres bench-transcode clean
 
-$(BIN)/reelstack: pyproject.toml
+# requirements.lock pins every transitive dependency (refresh: make lock).
+$(BIN)/reelstack: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
+
+lock: install
+	$(BIN)/pip freeze --exclude-editable | grep -v '^reelstack' > requirements.lock
 
 install: $(BIN)/reelstack
 
