@@ -11,10 +11,9 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from reelstack.db import session_scope
-from reelstack.errors import InvalidMedia
+from reelstack.errors import InvalidMedia, JobCancelled
 from reelstack.jobs import service
 from reelstack.jobs.models import Job, JobKind, JobState
-from reelstack.media.ffmpeg import TranscodeCancelled
 from reelstack.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -82,9 +81,10 @@ def run_job(
             if service.get_job(session=session, job_id=job_id).cancel_requested:
                 cancel.set()
         if cancel.is_set():
-            raise TranscodeCancelled("cancelled before start")
+            raise JobCancelled("cancelled before start")
         handler_for(job.kind).run(runtime, job, on_progress, cancel)
-    except TranscodeCancelled:
+    # Handlers raise a JobCancelled subclass (e.g. TranscodeCancelled) when told to stop.
+    except JobCancelled:
         _after_cancel(runtime, job, shutting_down)
         return None
     except InvalidMedia as exc:
