@@ -108,7 +108,9 @@ def single_argv(src: Path, out: Path, poster_at_s: float) -> list[str]:
     graph.append(
         f"[v{n}]trim=start={poster_at_s:.3f},setpts=PTS-STARTPTS,scale=1920:1080,setsar=1[p]"
     )
-    argv = [*HEAD, "-i", str(src), "-filter_complex", ";".join(graph)]
+    # Same rule as reelstack: one filter thread on small machines (<= 4 CPUs).
+    threads = ["-filter_complex_threads", "1"] if (os.cpu_count() or 1) <= 4 else []
+    argv = [*HEAD, "-i", str(src), *threads, "-filter_complex", ";".join(graph)]
     for k in range(n):
         argv += ["-map", f"[o{k}]"]
     argv += ["-map", "0:a:0", *X264]

@@ -205,3 +205,17 @@ def test_progress_parser_never_reaches_100_before_end() -> None:
     assert parser.feed("garbage line") is None
     assert parser.feed("progress=end") == 100.0
     assert parser.done
+
+
+def test_filter_threads_only_when_asked() -> None:
+    assert "-filter_complex_threads" not in argv_for()
+    argv = argv_for(filter_threads=1)
+    assert value(argv, "-filter_complex_threads") == "1"
+    # A global option: it must come before the graph it applies to.
+    assert argv.index("-filter_complex_threads") < argv.index("-filter_complex")
+
+
+def test_filter_threads_rule() -> None:
+    from reelstack.media.package import filter_threads_for
+
+    assert [filter_threads_for(n) for n in (1, 2, 4, 8, 16)] == [1, 1, 1, None, None]

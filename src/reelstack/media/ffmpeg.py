@@ -88,6 +88,7 @@ def build_transcode_argv(
     preset: str = "veryfast",
     poster_at_s: float | None = None,
     deinterlace: bool = False,
+    filter_threads: int | None = None,
     audio_streams: Sequence[AudioOutput] | None = None,
 ) -> list[str]:
     """Build ONE FFmpeg command that decodes ``source`` once and writes a CMAF ladder.
@@ -145,8 +146,10 @@ def build_transcode_argv(
         ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
         "-progress", "pipe:1", "-nostats",
         "-i", str(source),
-        "-filter_complex", ";".join(graph),
     ]  # fmt: skip
+    if filter_threads is not None:
+        argv += ["-filter_complex_threads", str(filter_threads)]
+    argv += ["-filter_complex", ";".join(graph)]
     for k in range(n):
         argv += ["-map", f"[o{k}]"]
     for track in audio_streams:
