@@ -8,8 +8,9 @@ Sources (each 20 s 1080p30 testsrc2 + a 440 Hz sine in AAC 128k), both measured:
   export; an ultrafast source would be unrealistically cheap to decode);
 - prores: ProRes 422 HQ, 10-bit 4:2:2, the usual mezzanine delivered to OTT services.
 
-Each variant runs --repeat times, interleaved (a, b, c, a, b, c...); the best wall
-time of each is reported, which filters noise from other work on the machine.
+Each variant runs --repeat times, interleaved with the order rotated every round
+(a b c, b c a, c a b, ...); the best wall time of each is reported, which filters
+noise from other work on the machine.
 
 (b) is written out by hand here (not built with reelstack.media.ffmpeg) with the
 same ladder, x264 settings, DASH muxing and poster branch as (a).
@@ -151,13 +152,22 @@ def bench_source(kind: str, work: Path, duration_s: int, repeat: int) -> tuple[f
     )
     walls: dict[str, list[float]] = {"a": [], "b": [], "c": []}
     poster_at_s = min(duration_s * 0.1, 10)
+
+    def run_variant(sub: str) -> float:
+        out = work / sub
+        shutil.rmtree(out, ignore_errors=True)
+        if sub == "a":
+            return run_timed(cli_argv(src, out))
+        out.mkdir()
+        if sub == "b":
+            return run_timed(single_argv(src, out, poster_at_s))
+        return sum(run_timed(a) for a in per_rung_argvs(src, out))
+
+    order = ["a", "b", "c"]
     for round_no in range(repeat):
-        for sub in ("a", "b", "c"):
-            shutil.rmtree(work / sub, ignore_errors=True)
-        walls["a"].append(run_timed(cli_argv(src, work / "a")))
-        (work / "b").mkdir()
-        walls["b"].append(run_timed(single_argv(src, work / "b", poster_at_s)))
-        walls["c"].append(sum(run_timed(a) for a in per_rung_argvs(src, work / "c")))
+        # Rotate who goes first, so no variant always runs right after the heaviest one.
+        for sub in order[round_no % 3 :] + order[: round_no % 3]:
+            walls[sub].append(run_variant(sub))
         print(
             f"round {round_no + 1}: " + "  ".join(f"({k}) {v[-1]:.2f}s" for k, v in walls.items()),
             flush=True,
