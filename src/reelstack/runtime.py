@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +18,6 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     storage: Storage
-    extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
         self.engine.dispose()
