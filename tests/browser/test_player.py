@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from reelstack.app import WEB_DIR, create_app
-from reelstack.assets.service import ingest_file
+from reelstack.assets.service import IngestResult, ingest_file
 from reelstack.jobs.executor import LocalExecutor
 from reelstack.media.testclips import make_test_clip
 from reelstack.runtime import Runtime, build_runtime
@@ -44,20 +44,30 @@ def _require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture
-def served(runtime: Runtime, tmp_path: Path) -> Iterator[tuple[str, str, Runtime]]:
-    """The whole app on a loopback port with one ready two-rung title."""
+def _browser_runtime(runtime: Runtime) -> Runtime:
+    """Checks what the browser tests need, then a runtime on the two-rung 'tiny' ladder."""
     _require(Path(CHROMIUM).exists(), "Chromium is not installed (apt-get install chromium)")
     _require((WEB_DIR / "index.html").is_file(), "web assets not built (make web)")
-    rt = build_runtime(runtime.settings.model_copy(update={"ladder": "tiny"}))
-    clip = make_test_clip(tmp_path / "play.mp4", width=320, height=180, duration_s=8)
-    ids = ingest_file(runtime=rt, path=clip, title="Browser clip")
+    return build_runtime(runtime.settings.model_copy(update={"ladder": "tiny"}))
+
+
+def _ready_title(rt: Runtime, clip: Path, title: str) -> IngestResult:
+    """Ingest ``clip`` and transcode it here and now."""
+    ids = ingest_file(runtime=rt, path=clip, title=title)
     executor = LocalExecutor(rt)
     executor.start(resume=False)
     executor.submit(ids.job_id)
     assert executor.wait_idle(120)
     executor.stop()
+    return ids
 
+
+@pytest.fixture
+def served(runtime: Runtime, tmp_path: Path) -> Iterator[tuple[str, str, Runtime]]:
+    """The whole app on a loopback port with one ready two-rung title."""
+    rt = _browser_runtime(runtime)
+    clip = make_test_clip(tmp_path / "play.mp4", width=320, height=180, duration_s=8)
+    ids = _ready_title(rt, clip, "Browser clip")
     with live_server(create_app(runtime=rt)) as base:
         yield base, ids.title_id, rt
     rt.close()
@@ -151,9 +161,7 @@ def test_list_refreshes_while_a_title_processes(
 def test_audio_language_switch(runtime: Runtime, page: Any, tmp_path: Path) -> None:
     from reelstack.media.testclips import make_multi_audio_clip
 
-    _require(Path(CHROMIUM).exists(), "Chromium is not installed (apt-get install chromium)")
-    _require((WEB_DIR / "index.html").is_file(), "web assets not built (make web)")
-    rt = build_runtime(runtime.settings.model_copy(update={"ladder": "tiny"}))
+    rt = _browser_runtime(runtime)
     clip = make_multi_audio_clip(
         tmp_path / "langs.mp4",
         tracks=[(440, 2, "eng", None), (1000, 6, "spa", None)],
@@ -161,12 +169,7 @@ def test_audio_language_switch(runtime: Runtime, page: Any, tmp_path: Path) -> N
         height=180,
         duration_s=8,
     )
-    ids = ingest_file(runtime=rt, path=clip, title="Two languages")
-    executor = LocalExecutor(rt)
-    executor.start(resume=False)
-    executor.submit(ids.job_id)
-    assert executor.wait_idle(120)
-    executor.stop()
+    ids = _ready_title(rt, clip, "Two languages")
     with live_server(create_app(runtime=rt)) as base:
         page.goto(f"{base}/app/?title={ids.title_id}&protocol=dash&autoplay=1")
         _play_past(page, 0.5)
