@@ -43,7 +43,7 @@ def test_one_input_split_into_one_branch_per_rung() -> None:
     argv = argv_for()
     assert all_values(argv, "-i") == ["/in/src.mp4"]
     graph = value(argv, "-filter_complex")
-    assert graph.startswith("[0:v]format=yuv420p,split=6[v0][v1][v2][v3][v4][v5];")
+    assert graph.startswith("[0:v:0]format=yuv420p,split=6[v0][v1][v2][v3][v4][v5];")
     for k, r in enumerate(PLAN):
         assert f"[v{k}]scale={r.width}:{r.height},setsar=1[o{k}]" in graph
     assert "fps=" not in graph
@@ -133,7 +133,7 @@ def test_dash_cmaf_output_and_progress() -> None:
 
 def test_fps_cap_applied_once_before_split() -> None:
     graph = value(argv_for(fps=60.0, source_fps=120.0), "-filter_complex")
-    assert graph.startswith("[0:v]fps=60,format=yuv420p,split=6")
+    assert graph.startswith("[0:v:0]fps=60,format=yuv420p,split=6")
 
 
 def test_every_branch_outputs_square_pixels() -> None:
@@ -145,13 +145,13 @@ def test_every_branch_outputs_square_pixels() -> None:
 def test_deinterlace_once_before_split() -> None:
     graph = value(argv_for(deinterlace=True), "-filter_complex")
     assert graph.startswith(
-        "[0:v]bwdif=mode=send_frame:parity=auto:deint=all,format=yuv420p,split=6["
+        "[0:v:0]bwdif=mode=send_frame:parity=auto:deint=all,format=yuv420p,split=6["
     )
     assert graph.count("bwdif") == 1
     assert DEINTERLACE_FILTER in graph
     # Deinterlace first (on the source's fields), then the rate cap, then 4:2:0.
     capped = value(argv_for(deinterlace=True, fps=60.0, source_fps=120.0), "-filter_complex")
-    assert capped.startswith(f"[0:v]{DEINTERLACE_FILTER},fps=60,format=yuv420p,split=6")
+    assert capped.startswith(f"[0:v:0]{DEINTERLACE_FILTER},fps=60,format=yuv420p,split=6")
 
 
 def test_29_97_source_keeps_rate_and_2s_gop() -> None:
@@ -219,3 +219,8 @@ def test_filter_threads_rule() -> None:
     from reelstack.media.package import filter_threads_for
 
     assert [filter_threads_for(n) for n in (1, 2, 4, 8, 16)] == [1, 1, 1, None, None]
+
+
+def test_main_video_stream_is_the_one_filtered() -> None:
+    graph = value(argv_for(video_stream=1), "-filter_complex")
+    assert graph.startswith("[0:v:1]format=yuv420p,split=")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,46 @@ def test_audio_only_rejected_by_require_video(tmp_path: Path) -> None:
     assert result.audio[0].codec == "aac"
     with pytest.raises(InvalidMedia, match="no video"):
         require_video(result)
+
+
+def test_cover_art_is_not_video(tmp_path: Path) -> None:
+    """An MP3 with cover art has a one-picture 'video' stream: it is still audio-only."""
+    from reelstack.media.ffmpeg import ffmpeg_exe
+
+    still = tmp_path / "cover.png"
+    mp3 = tmp_path / "song.mp3"
+    run = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
+    subprocess.run(
+        [*run, "-f", "lavfi", "-i", "testsrc2=size=64x64", "-frames:v", "1", str(still)],
+        check=True,
+    )
+    subprocess.run(
+        [*run, "-f", "lavfi", "-i", "sine=duration=2", "-i", str(still), "-map", "0:a",
+         "-map", "1:v", "-c:a", "libmp3lame", "-c:v", "mjpeg", "-disposition:v", "attached_pic",
+         str(mp3)],
+        check=True,
+    )  # fmt: skip
+    result = probe(mp3)
+    assert result.video is None and len(result.audio) == 1
+    with pytest.raises(InvalidMedia, match="audio-only"):
+        require_video(result)
+
+
+def test_main_video_stream_skips_a_leading_still(tmp_path: Path) -> None:
+    """A one-frame picture stored first (no attached-picture flag): FFmpeg's best stream wins."""
+    from reelstack.media.ffmpeg import ffmpeg_exe
+
+    still = tmp_path / "still.png"
+    mkv = tmp_path / "covered.mkv"
+    run = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
+    subprocess.run(
+        [*run, "-f", "lavfi", "-i", "testsrc2=size=64x64", "-frames:v", "1", str(still)],
+        check=True,
+    )
+    subprocess.run(
+        [*run, "-i", str(still), "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30:duration=2",
+         "-map", "0:v", "-map", "1:v", "-c:v:0", "mjpeg", "-c:v:1", "libx264", str(mkv)],
+        check=True,
+    )  # fmt: skip
+    video = require_video(probe(mkv))
+    assert (video.stream_index, video.codec, video.width) == (1, "h264", 320)

@@ -89,6 +89,7 @@ def build_transcode_argv(
     poster_at_s: float | None = None,
     deinterlace: bool = False,
     filter_threads: int | None = None,
+    video_stream: int = 0,
     audio_streams: Sequence[AudioOutput] | None = None,
 ) -> list[str]:
     """Build ONE FFmpeg command that decodes ``source`` once and writes a CMAF ladder.
@@ -132,7 +133,7 @@ def build_transcode_argv(
     labels = "".join(f"[v{k}]" for k in range(branches))
     # Convert to 8-bit 4:2:0 once, before the split: a 10-bit or 4:2:2 mezzanine (ProRes,
     # AVC-Intra) is then converted once instead of once per rung.
-    graph = [f"[0:v]{pre}format=yuv420p,split={branches}{labels}"]
+    graph = [f"[0:v:{video_stream}]{pre}format=yuv420p,split={branches}{labels}"]
     top = max(renditions, key=lambda r: r.width * r.height)
     for k, rendition in enumerate(renditions):
         graph.append(f"[v{k}]scale={rendition.width}:{rendition.height},setsar=1[o{k}]")

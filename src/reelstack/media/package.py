@@ -185,6 +185,7 @@ def transcode_and_package(
             poster_at_s=poster_at_s,
             deinterlace=video.interlaced,
             filter_threads=filter_threads_for(os.cpu_count() or 1),
+            video_stream=video.stream_index,
         )
         scaled = None if on_progress is None else _scaled(on_progress)
         run_ffmpeg(argv, duration_s=info.duration_s, on_progress=scaled, cancel=cancel)

@@ -32,7 +32,9 @@ _FIELD_ORDERS = {1: "progressive", 2: "tff", 3: "bff", 4: "tff", 5: "bff"}
 
 @dataclass(frozen=True, slots=True)
 class VideoInfo:
-    """The first video stream.
+    """The main video stream (cover art and other attached pictures never count).
+
+    ``stream_index`` is its position among the file's video streams (``0:v:K``).
 
     ``width``/``height`` are the coded size (storage pixels, before rotation).
     ``display_width``/``display_height`` are the size a player shows, in square
@@ -58,6 +60,7 @@ class VideoInfo:
     sample_aspect_ratio: Fraction = Fraction(1)
     interlaced: bool = False
     field_order: str = "progressive"
+    stream_index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,15 +131,16 @@ def require_video(result: ProbeResult) -> VideoInfo:
 
 
 def _probe_container(container: av.container.InputContainer, size_bytes: int) -> ProbeResult:
-    if not container.streams.video and not container.streams.audio:
+    main_video = _main_video_stream(container)
+    if main_video is None and not container.streams.audio:
         raise InvalidMedia("The file contains no audio or video stream.")
     duration_s = _duration_s(container)
     if duration_s <= 0:
         raise InvalidMedia("The file's duration is unknown or zero.")
 
     video: VideoInfo | None = None
-    if container.streams.video:
-        video = _probe_video(container, container.streams.video[0], duration_s)
+    if main_video is not None:
+        video = _probe_video(container, main_video, duration_s)
 
     audio = [_probe_audio(stream) for stream in container.streams.audio]
     return ProbeResult(
@@ -236,6 +240,31 @@ def _probe_video(
         sample_aspect_ratio=sar,
         interlaced=interlaced,
         field_order=field_order,
+        stream_index=list(container.streams.video).index(stream),
+    )
+
+
+# Codecs that carry pictures, not motion, when a file also has a real video stream.
+_PICTURE_CODECS = frozenset({"mjpeg", "png", "bmp", "tiff", "webp", "jpeg2000"})
+
+
+def _main_video_stream(
+    container: av.container.InputContainer,
+) -> av.video.stream.VideoStream | None:
+    """The stream to transcode: never an attached picture (an MP3's cover art); among the
+    rest a motion codec beats a picture codec, then the larger picture wins, then order."""
+    real = [
+        s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic
+    ]
+    if not real:
+        return None
+    return max(
+        real,
+        key=lambda s: (
+            s.codec_context.name not in _PICTURE_CODECS,
+            (s.width or 0) * (s.height or 0),
+            -real.index(s),
+        ),
     )
 
 
