@@ -20,6 +20,14 @@ def _nothing_left(runtime: Runtime) -> None:
     assert list(staging.iterdir()) == []
 
 
+def _still_png(tmp: Path) -> bytes:
+    from reelstack.media.testclips import make_test_clip
+
+    png = tmp / "still.png"
+    make_test_clip(png, duration_s=0.04, audio=False, codec="png", extra_args=["-frames:v", "1"])
+    return png.read_bytes()
+
+
 def _bad_inputs(clips: dict[str, Path], tmp: Path) -> dict[str, tuple[bytes, str]]:
     good = clips["landscape"].read_bytes()
     indexed = clips["faststart"].read_bytes()
@@ -29,12 +37,21 @@ def _bad_inputs(clips: dict[str, Path], tmp: Path) -> dict[str, tuple[bytes, str
         "truncated_mp4": (good[: len(good) // 2], "truncated"),
         "truncated_faststart": (indexed[: len(indexed) // 2], "truncated"),
         "audio_only": (clips["audio_only"].read_bytes(), "video"),
+        "still_image": (_still_png(tmp), "still image"),
     }
 
 
-@pytest.mark.parametrize(
-    "case", ["text", "zero_length", "truncated_mp4", "truncated_faststart", "audio_only"]
-)
+BAD_CASES = [
+    "text",
+    "zero_length",
+    "truncated_mp4",
+    "truncated_faststart",
+    "audio_only",
+    "still_image",
+]
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
 def test_bad_upload_is_422_and_leaves_nothing(
     case: str, client: TestClient, runtime: Runtime, clips: dict[str, Path], tmp_path: Path
 ) -> None:

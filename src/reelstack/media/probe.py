@@ -136,6 +136,8 @@ def _probe_container(container: av.container.InputContainer, size_bytes: int) ->
         raise InvalidMedia("The file contains no audio or video stream.")
     duration_s = _duration_s(container)
     if duration_s <= 0:
+        if main_video is not None and main_video.codec_context.name in _PICTURE_CODECS:
+            raise InvalidMedia("The file is a still image, not a video.")
         raise InvalidMedia("The file's duration is unknown or zero.")
 
     video: VideoInfo | None = None
