@@ -130,3 +130,18 @@ def test_request_ids(client: TestClient) -> None:
     assert forged.headers["x-request-id"] != "bad id\nwith newline"
     # Errors carry it too, so a user's report can be matched to the server's log line.
     assert "x-request-id" in client.get("/v1/titles/missing").headers
+
+
+def test_readyz_reports_unwritable_storage(client: TestClient, runtime: Runtime) -> None:
+    staging = runtime.settings.data_dir / "media" / ".staging"
+    staging.rmdir()
+    staging.write_bytes(b"")  # a file where the staging directory should be
+    try:
+        resp = client.get("/readyz")
+    finally:
+        staging.unlink()
+        staging.mkdir()
+    assert resp.status_code == 503
+    assert resp.json()["code"] == "not_ready"
+    assert "storage" in resp.json()["detail"]
+    assert client.get("/readyz").status_code == 200

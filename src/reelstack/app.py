@@ -89,13 +89,21 @@ def create_app(
 
     @app.get("/readyz", tags=["ops"], operation_id="readyz", responses=problems.responses(503))
     def readyz(rt: RuntimeDep) -> Any:
-        """The database answers (a broker check joins when Celery does)."""
+        """The database answers and media storage takes writes (a broker check joins when
+        Celery does)."""
         try:
             with rt.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:
             return problems.problem(
                 503, "not_ready", "Not ready", f"database unreachable: {type(exc).__name__}"
+            )
+        try:
+            with rt.storage.staging_dir() as probe_dir:
+                (probe_dir / "ready").write_bytes(b"")
+        except OSError as exc:
+            return problems.problem(
+                503, "not_ready", "Not ready", f"media storage not writable: {exc.strerror}"
             )
         return JSONResponse({"status": "ready", "database": rt.engine.dialect.name})
 
