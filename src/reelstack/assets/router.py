@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 
@@ -62,7 +61,7 @@ async def upload(
                         f"upload is larger than the {limit}-byte limit", limit=limit
                     )
                 # Off the event loop: a slow disk must not stall other requests.
-                await anyio.to_thread.run_sync(fh.write, chunk)
+                await run_in_threadpool(fh.write, chunk)
         result = await run_in_threadpool(
             service.ingest_file,
             runtime=runtime,
