@@ -101,22 +101,24 @@ def test_audio_only_rejected_by_require_video(tmp_path: Path) -> None:
         require_video(result)
 
 
-def test_cover_art_is_not_video(tmp_path: Path) -> None:
-    """An MP3 with cover art has a one-picture 'video' stream: it is still audio-only."""
+def _ffmpeg(*args: str) -> None:
     from reelstack.media.ffmpeg import ffmpeg_exe
 
-    still = tmp_path / "cover.png"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+def _still(path: Path) -> Path:
+    _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x64", "-frames:v", "1", str(path))
+    return path
+
+
+def test_cover_art_is_not_video(tmp_path: Path) -> None:
+    """An MP3 with cover art has a one-picture 'video' stream: it is still audio-only."""
+    still = _still(tmp_path / "cover.png")
     mp3 = tmp_path / "song.mp3"
-    run = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
-    subprocess.run(
-        [*run, "-f", "lavfi", "-i", "testsrc2=size=64x64", "-frames:v", "1", str(still)],
-        check=True,
-    )
-    subprocess.run(
-        [*run, "-f", "lavfi", "-i", "sine=duration=2", "-i", str(still), "-map", "0:a",
-         "-map", "1:v", "-c:a", "libmp3lame", "-c:v", "mjpeg", "-disposition:v", "attached_pic",
-         str(mp3)],
-        check=True,
+    _ffmpeg(
+        "-f", "lavfi", "-i", "sine=duration=2", "-i", str(still), "-map", "0:a", "-map", "1:v",
+        "-c:a", "libmp3lame", "-c:v", "mjpeg", "-disposition:v", "attached_pic", str(mp3),
     )  # fmt: skip
     result = probe(mp3)
     assert result.video is None and len(result.audio) == 1
@@ -125,20 +127,12 @@ def test_cover_art_is_not_video(tmp_path: Path) -> None:
 
 
 def test_main_video_stream_skips_a_leading_still(tmp_path: Path) -> None:
-    """A one-frame picture stored first (no attached-picture flag): FFmpeg's best stream wins."""
-    from reelstack.media.ffmpeg import ffmpeg_exe
-
-    still = tmp_path / "still.png"
+    """A one-frame picture stored first (no attached-picture flag): the real video wins."""
+    still = _still(tmp_path / "still.png")
     mkv = tmp_path / "covered.mkv"
-    run = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
-    subprocess.run(
-        [*run, "-f", "lavfi", "-i", "testsrc2=size=64x64", "-frames:v", "1", str(still)],
-        check=True,
-    )
-    subprocess.run(
-        [*run, "-i", str(still), "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30:duration=2",
-         "-map", "0:v", "-map", "1:v", "-c:v:0", "mjpeg", "-c:v:1", "libx264", str(mkv)],
-        check=True,
+    _ffmpeg(
+        "-i", str(still), "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30:duration=2",
+        "-map", "0:v", "-map", "1:v", "-c:v:0", "mjpeg", "-c:v:1", "libx264", str(mkv),
     )  # fmt: skip
     video = require_video(probe(mkv))
     assert (video.stream_index, video.codec, video.width) == (1, "h264", 320)

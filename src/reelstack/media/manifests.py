@@ -350,9 +350,13 @@ def annotate_mpd_audio(text: str, renditions: Sequence[AudioRendition]) -> str:
         at = anchor.start()
         return open_tag + body[:at] + added + body[at:] + close_tag
 
-    out = _ASET_RE.sub(repl, text)
+    return _checked_edit(_ASET_RE.sub(repl, text), missing, "Audio representations")
+
+
+def _checked_edit(out: str, missing: set[str], what: str) -> str:
+    """An edited MPD, once every targeted element was found and the XML still parses."""
     if missing:
-        raise MediaProcessingError(f"Audio representations not found in the MPD: {sorted(missing)}")
+        raise MediaProcessingError(f"{what} not found in the MPD: {sorted(missing)}")
     try:
         ET.fromstring(out)
     except ET.ParseError as exc:  # pragma: no cover - guards the regex edit
@@ -396,10 +400,4 @@ def rewrite_mpd_bandwidth(text: str, bandwidths: dict[str, int]) -> str:
     # FFmpeg claims bitstream switching for a multi-rung set, but each rung has its own
     # init segment (its own SPS/PPS): players must re-initialise, so drop the claim.
     out = out.replace(' bitstreamSwitching="true"', "")
-    if missing:
-        raise MediaProcessingError(f"Representations not found in the MPD: {sorted(missing)}")
-    try:
-        ET.fromstring(out)
-    except ET.ParseError as exc:  # pragma: no cover - guards the regex edit
-        raise MediaProcessingError(f"MPD rewrite produced invalid XML: {exc}") from exc
-    return out
+    return _checked_edit(out, missing, "Representations")
