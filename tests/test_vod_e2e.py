@@ -114,6 +114,11 @@ def test_upload_transcode_and_serve(
     assert client.get(first_seg, headers={"If-None-Match": etag}).status_code == 304
     beyond = client.get(first_seg, headers={"Range": f"bytes={len(full.content) + 5}-"})
     assert beyond.status_code == 416
+    assert beyond.headers["content-type"] == "application/problem+json"
+    assert beyond.json()["code"] == "range_not_satisfiable"
+    assert beyond.headers["content-range"] == f"bytes */{len(full.content)}"
+    garbled = client.get(first_seg, headers={"Range": "pages=1-2"})
+    assert garbled.status_code == 400 and garbled.json()["code"] == "bad_request"
     assert client.head(first_seg).headers["content-length"] == str(len(full.content))
     assert client.get(f"{base}/../../source/original.mp4").status_code == 404
     assert client.get(f"{base}/nope.m4s").json()["code"] == "not_found"

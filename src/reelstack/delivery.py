@@ -10,9 +10,11 @@ import hashlib
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
+from starlette.responses import MalformedRangeHeader
+from starlette.responses import RangeNotSatisfiable as StarletteRangeNotSatisfiable
 
 from reelstack.deps import RuntimeDep
-from reelstack.errors import NotFound
+from reelstack.errors import BadRequest, NotFound, RangeNotSatisfiable
 from reelstack.problems import responses
 from reelstack.storage import media_key
 
@@ -44,7 +46,7 @@ def _suffix(name: str) -> str:
         200: {"description": "The file (manifest, segment or image)"},
         206: {"description": "Part of the file, for a Range request"},
         304: {"description": "Not modified (If-None-Match)"},
-        **responses(404, 416),
+        **responses(400, 404, 416),
     },
 )
 def media_file(asset_id: str, path: str, request: Request, runtime: RuntimeDep) -> Response:
@@ -64,4 +66,24 @@ def media_file(asset_id: str, path: str, request: Request, runtime: RuntimeDep) 
     inm = request.headers.get("if-none-match")
     if inm and etag in {t.strip() for t in inm.split(",")}:
         return Response(status_code=304, headers=headers)
+    if "if-range" not in request.headers:
+        _check_range(request.headers.get("range"), st.st_size)
     return FileResponse(local, media_type=CONTENT_TYPES[suffix], headers=headers, stat_result=st)
+
+
+def _check_range(header: str | None, size: int) -> None:
+    """Refuse a bad Range as problem+json (Starlette's FileResponse would answer plain text).
+
+    Starlette's own parser decides, so what is accepted here is exactly what it serves.
+    """
+    if header is None:
+        return
+    try:
+        FileResponse._parse_range_header(header, size)
+    except MalformedRangeHeader as exc:
+        raise BadRequest(f"malformed Range header: {exc.content}") from exc
+    except StarletteRangeNotSatisfiable as exc:
+        raise RangeNotSatisfiable(
+            f"the range lies outside the file's {size} bytes",
+            headers={"content-range": f"bytes */{exc.max_size}"},
+        ) from exc

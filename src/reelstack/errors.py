@@ -16,9 +16,11 @@ class AppError(Exception):
     code: ClassVar[str] = "internal_error"
     title: ClassVar[str] = "Internal error"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        # HTTP headers the response must carry (e.g. Content-Range on a 416).
+        self.headers = headers or {}
         self.extra = extra
 
     def to_problem(self, instance: str | None = None) -> dict[str, Any]:

@@ -89,7 +89,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         return JSONResponse(
-            exc.to_problem(instance=request.url.path), status_code=exc.status, media_type=PROBLEM
+            exc.to_problem(instance=request.url.path),
+            status_code=exc.status,
+            media_type=PROBLEM,
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)
