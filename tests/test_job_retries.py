@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from reelstack.app import create_app
 from reelstack.assets import pipeline
-from reelstack.errors import MediaProcessingError
+from reelstack.media.errors import ProcessingFailed
 from reelstack.jobs.runner import retry_delay_s
 from reelstack.runtime import Runtime, build_runtime
 from tests.conftest import media_files, wait_for_job
@@ -38,7 +38,7 @@ def _failing(times: int, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     def flaky(**kwargs: Any) -> Any:
         calls.append(1)
         if len(calls) <= times:
-            raise MediaProcessingError("ffmpeg exited with status 1: simulated disk hiccup")
+            raise ProcessingFailed("ffmpeg exited with status 1: simulated disk hiccup")
         return real(**kwargs)
 
     monkeypatch.setattr(pipeline, "transcode_and_package", flaky)

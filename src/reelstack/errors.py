@@ -88,17 +88,3 @@ class RangeNotSatisfiable(AppError):
     status = 416
     code = "range_not_satisfiable"
     title = "Range not satisfiable"
-
-
-class MediaProcessingError(AppError):
-    """FFmpeg or packaging failed on input that passed validation."""
-
-    status = 500
-    code = "media_processing_failed"
-    title = "Media processing failed"
-
-
-class JobCancelled(AppError):
-    status = 409
-    code = "job_cancelled"
-    title = "Job cancelled"

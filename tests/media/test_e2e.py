@@ -7,7 +7,7 @@ from pathlib import Path
 import av
 import pytest
 
-from reelstack.media.ffmpeg import TranscodeCancelled
+from reelstack.media.errors import TranscodeCancelled
 from reelstack.media.manifests import Track, read_mpd
 from reelstack.media.package import PackageResult, transcode_and_package
 from reelstack.media.testclips import make_test_clip

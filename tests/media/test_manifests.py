@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from reelstack.errors import MediaProcessingError
+from reelstack.media.errors import ProcessingFailed
 from reelstack.media.manifests import (
     AudioRendition,
     Segment,
@@ -132,14 +132,14 @@ def test_rewrite_mpd_drops_bitstream_switching_claim() -> None:
 
 
 def test_rewrite_mpd_unknown_representation_fails() -> None:
-    with pytest.raises(MediaProcessingError):
+    with pytest.raises(ProcessingFailed):
         rewrite_mpd_bandwidth(MPD, {"7": 1})
 
 
 def test_parse_rejects_garbage() -> None:
-    with pytest.raises(MediaProcessingError):
+    with pytest.raises(ProcessingFailed):
         parse_mpd("not xml", size_of=lambda _uri: 0)
-    with pytest.raises(MediaProcessingError):
+    with pytest.raises(ProcessingFailed):
         parse_mpd('<MPD xmlns="urn:mpeg:dash:schema:mpd:2011"/>', size_of=lambda _uri: 0)
 
 
@@ -246,5 +246,5 @@ def test_annotate_mpd_audio_sets_lang_label_and_role_per_set() -> None:
 def test_annotate_mpd_audio_unknown_representation_fails() -> None:
     _, english, _ = multi_tracks()
     ghost = Track("9", "audio", "mp4a.40.2", "i.m4s", english.segments)
-    with pytest.raises(MediaProcessingError):
+    with pytest.raises(ProcessingFailed):
         annotate_mpd_audio(MULTI_MPD, [AudioRendition(ghost, "en", "English", True)])

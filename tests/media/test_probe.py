@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from reelstack.errors import InvalidMedia
+from reelstack.media.errors import InvalidSource
 from reelstack.media.probe import probe, require_video
 from reelstack.media.testclips import make_test_clip
 
@@ -57,19 +57,19 @@ def test_rotated_clip_reports_display_size(tmp_path: Path) -> None:
 def test_text_file_rejected(tmp_path: Path) -> None:
     path = tmp_path / "notes.mp4"
     path.write_text("hello, this is not a video\n" * 50)
-    with pytest.raises(InvalidMedia, match="not a recognised"):
+    with pytest.raises(InvalidSource, match="not a recognised"):
         probe(path)
 
 
 def test_zero_length_rejected(tmp_path: Path) -> None:
     path = tmp_path / "empty.mp4"
     path.touch()
-    with pytest.raises(InvalidMedia, match="empty"):
+    with pytest.raises(InvalidSource, match="empty"):
         probe(path)
 
 
 def test_missing_file_rejected(tmp_path: Path) -> None:
-    with pytest.raises(InvalidMedia):
+    with pytest.raises(InvalidSource):
         probe(tmp_path / "nope.mp4")
 
 
@@ -77,7 +77,7 @@ def test_truncated_mp4_moov_at_end(tmp_path: Path, landscape_clip: Path) -> None
     data = landscape_clip.read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: len(data) // 2])
-    with pytest.raises(InvalidMedia, match="truncated"):
+    with pytest.raises(InvalidSource, match="truncated"):
         probe(cut)
 
 
@@ -88,7 +88,7 @@ def test_truncated_mp4_faststart(tmp_path: Path) -> None:
     data = clip.read_bytes()
     cut = tmp_path / "fs_cut.mp4"
     cut.write_bytes(data[: len(data) // 2])
-    with pytest.raises(InvalidMedia, match="truncated"):
+    with pytest.raises(InvalidSource, match="truncated"):
         probe(cut)
 
 
@@ -97,7 +97,7 @@ def test_audio_only_rejected_by_require_video(tmp_path: Path) -> None:
     result = probe(clip)
     assert result.video is None
     assert result.audio[0].codec == "aac"
-    with pytest.raises(InvalidMedia, match="no video"):
+    with pytest.raises(InvalidSource, match="no video"):
         require_video(result)
 
 
@@ -122,7 +122,7 @@ def test_cover_art_is_not_video(tmp_path: Path) -> None:
     )  # fmt: skip
     result = probe(mp3)
     assert result.video is None and len(result.audio) == 1
-    with pytest.raises(InvalidMedia, match="audio-only"):
+    with pytest.raises(InvalidSource, match="audio-only"):
         require_video(result)
 
 

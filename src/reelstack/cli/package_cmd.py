@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from reelstack.cli.signals import terminate_as_interrupt
-from reelstack.errors import AppError
+from reelstack.media.errors import MediaError
 from reelstack.media.ladder import LADDERS
 from reelstack.media.package import transcode_and_package
 
@@ -49,9 +49,8 @@ def package(
         except KeyboardInterrupt:
             cancel.set()
             raise
-        except (AppError, ValueError, FileExistsError) as exc:
-            detail = exc.detail if isinstance(exc, AppError) else str(exc)
-            console.print(f"[red]error:[/red] {detail}")
+        except (MediaError, ValueError, FileExistsError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(code=1) from exc
     for rendition in result.renditions:
         console.print(

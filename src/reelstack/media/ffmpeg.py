@@ -18,7 +18,7 @@ from typing import IO
 
 import imageio_ffmpeg
 
-from reelstack.errors import JobCancelled, MediaProcessingError
+from reelstack.media.errors import ProcessingFailed, TranscodeCancelled
 from reelstack.media.ladder import Rendition
 
 MPD_NAME = "manifest.mpd"
@@ -55,13 +55,6 @@ class AudioOutput:
 
     source_index: int
     language: str = "und"
-
-
-class TranscodeCancelled(JobCancelled):
-    """The caller's cancel event was set; FFmpeg was stopped."""
-
-    def __init__(self, detail: str = "Transcode cancelled.") -> None:
-        super().__init__(detail)
 
 
 def ffmpeg_exe() -> str:
@@ -258,7 +251,7 @@ def run_ffmpeg(
     ``on_progress`` receives 0-100 from this thread, at most every
     ``PROGRESS_MIN_INTERVAL_S`` (plus a final 100). When ``cancel`` is set the
     process is terminated (killed after a grace period) and ``TranscodeCancelled``
-    raised. A non-zero exit raises ``MediaProcessingError`` with stderr's tail.
+    raised. A non-zero exit raises ``ProcessingFailed`` with stderr's tail.
     """
     stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     lines: queue.Queue[str] = queue.Queue()
@@ -272,7 +265,7 @@ def run_ffmpeg(
             errors="replace",
         )
     except OSError as exc:
-        raise MediaProcessingError(f"Cannot start FFmpeg: {exc}") from exc
+        raise ProcessingFailed(f"Cannot start FFmpeg: {exc}") from exc
     assert proc.stdout is not None and proc.stderr is not None
     # Readers run in threads so the loop below can watch `cancel` even while
     # FFmpeg is silent (probing, flushing).
@@ -317,7 +310,7 @@ def run_ffmpeg(
 
     if proc.returncode != 0:
         tail = "\n".join(line for line in stderr_tail if line)
-        raise MediaProcessingError(
+        raise ProcessingFailed(
             f"FFmpeg exited with status {proc.returncode}: {tail or 'no error output'}"
         )
 

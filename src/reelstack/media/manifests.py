@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
-from reelstack.errors import MediaProcessingError
+from reelstack.media.errors import ProcessingFailed
 
 _NS = {"mpd": "urn:mpeg:dash:schema:mpd:2011"}
 _NUMBER_RE = re.compile(r"\$Number(%0(\d+)d)?\$")
@@ -101,13 +101,13 @@ def parse_mpd(text: str, *, size_of: Callable[[str], int]) -> list[Track]:
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
-        raise MediaProcessingError(f"FFmpeg wrote an unreadable MPD: {exc}") from exc
+        raise ProcessingFailed(f"FFmpeg wrote an unreadable MPD: {exc}") from exc
     tracks: list[Track] = []
     for aset in root.iterfind("mpd:Period/mpd:AdaptationSet", _NS):
         for rep in aset.iterfind("mpd:Representation", _NS):
             tracks.append(_parse_representation(aset, rep, size_of))
     if not tracks:
-        raise MediaProcessingError("The MPD has no representation.")
+        raise ProcessingFailed("The MPD has no representation.")
     return tracks
 
 
@@ -120,7 +120,7 @@ def _parse_representation(
         template = aset.find("mpd:SegmentTemplate", _NS)
     timeline = template.find("mpd:SegmentTimeline", _NS) if template is not None else None
     if template is None or timeline is None:
-        raise MediaProcessingError(f"Representation {rep_id} has no SegmentTimeline.")
+        raise ProcessingFailed(f"Representation {rep_id} has no SegmentTimeline.")
     timescale = int(template.get("timescale", "1"))
     number = int(template.get("startNumber", "1"))
     media = template.get("media", "")
@@ -163,7 +163,7 @@ def read_mpd(path: Path) -> tuple[str, list[Track]]:
         try:
             return (base / uri).stat().st_size
         except OSError as exc:
-            raise MediaProcessingError(f"Segment listed in the MPD is missing: {uri}") from exc
+            raise ProcessingFailed(f"Segment listed in the MPD is missing: {uri}") from exc
 
     text = path.read_text(encoding="utf-8")
     return text, parse_mpd(text, size_of=size_of)
@@ -356,11 +356,11 @@ def annotate_mpd_audio(text: str, renditions: Sequence[AudioRendition]) -> str:
 def _checked_edit(out: str, missing: set[str], what: str) -> str:
     """An edited MPD, once every targeted element was found and the XML still parses."""
     if missing:
-        raise MediaProcessingError(f"{what} not found in the MPD: {sorted(missing)}")
+        raise ProcessingFailed(f"{what} not found in the MPD: {sorted(missing)}")
     try:
         ET.fromstring(out)
     except ET.ParseError as exc:  # pragma: no cover - guards the regex edit
-        raise MediaProcessingError(f"MPD rewrite produced invalid XML: {exc}") from exc
+        raise ProcessingFailed(f"MPD rewrite produced invalid XML: {exc}") from exc
     return out
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reelstack.errors import InvalidMedia, MediaProcessingError
+from reelstack.media.errors import InvalidSource, ProcessingFailed
 from reelstack.media.ffmpeg import (
     MAX_AUDIO_TRACKS,
     MPD_NAME,
@@ -141,7 +141,7 @@ def transcode_and_package(
     ``out_dir`` must be missing or empty: this function owns it. On any failure
     or cancellation everything written there is removed (a directory this call
     created is removed too), so a retry starts clean.
-    Raises ``InvalidMedia`` for unusable sources, ``MediaProcessingError`` when
+    Raises ``InvalidSource`` for unusable sources, ``ProcessingFailed`` when
     FFmpeg or packaging fails and ``TranscodeCancelled`` when ``cancel`` is set.
     """
     if ladder not in LADDERS:
@@ -159,7 +159,7 @@ def transcode_and_package(
         src_fps=video.fps,
     )
     if not renditions:
-        raise InvalidMedia("No rendition can be planned for this source.")
+        raise InvalidSource("No rendition can be planned for this source.")
     fps = renditions[0].fps
     # ~10% in avoids black openings, capped so long titles stay cheap to seek.
     poster_at_s = min(max(info.duration_s * 0.1, 0.0), 10.0)
@@ -232,7 +232,7 @@ def _write_manifests(
     # Audio representations follow the video ones in output-stream (= plan) order.
     audio_tracks = sorted((t for t in tracks if t.kind == "audio"), key=lambda t: int(t.rep_id))
     if len(audio_tracks) != len(audio_plan):
-        raise MediaProcessingError(
+        raise ProcessingFailed(
             f"Expected {len(audio_plan)} audio track(s) in the MPD, found {len(audio_tracks)}."
         )
     audio = [

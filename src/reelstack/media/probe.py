@@ -16,7 +16,7 @@ import av.container
 import av.stream
 import av.video.stream
 
-from reelstack.errors import InvalidMedia
+from reelstack.media.errors import InvalidSource
 
 # How close to the end we look for real data when checking for truncation.
 _TAIL_CHECK_S = 1.0
@@ -97,48 +97,48 @@ class ProbeResult:
 def probe(path: Path) -> ProbeResult:
     """Probe ``path`` and check it is decodable.
 
-    Raises ``InvalidMedia`` (never a raw PyAV error) for a missing or empty file,
+    Raises ``InvalidSource`` (never a raw PyAV error) for a missing or empty file,
     a file that is not media, a truncated file, or a video stream whose frames do
     not decode.
     """
     if not path.is_file():
-        raise InvalidMedia(f"File not found: {path.name}")
+        raise InvalidSource(f"File not found: {path.name}")
     size_bytes = path.stat().st_size
     if size_bytes == 0:
-        raise InvalidMedia("The file is empty (0 bytes).")
+        raise InvalidSource("The file is empty (0 bytes).")
     try:
         container = av.open(str(path), mode="r")
     except Exception as exc:
-        raise InvalidMedia(
+        raise InvalidSource(
             "The file is not a recognised audio/video file, or it is truncated "
             "(for MP4: the index ('moov' box) is missing)."
         ) from exc
     try:
         return _probe_container(container, size_bytes)
-    except InvalidMedia:
+    except InvalidSource:
         raise
     except Exception as exc:
-        raise InvalidMedia(f"The file could not be decoded: {exc}") from exc
+        raise InvalidSource(f"The file could not be decoded: {exc}") from exc
     finally:
         container.close()
 
 
 def require_video(result: ProbeResult) -> VideoInfo:
-    """Return the video stream info, or raise ``InvalidMedia`` for audio-only files."""
+    """Return the video stream info, or raise ``InvalidSource`` for audio-only files."""
     if result.video is None:
-        raise InvalidMedia("The file has no video stream (audio-only files are not accepted).")
+        raise InvalidSource("The file has no video stream (audio-only files are not accepted).")
     return result.video
 
 
 def _probe_container(container: av.container.InputContainer, size_bytes: int) -> ProbeResult:
     main_video = _main_video_stream(container)
     if main_video is None and not container.streams.audio:
-        raise InvalidMedia("The file contains no audio or video stream.")
+        raise InvalidSource("The file contains no audio or video stream.")
     duration_s = _duration_s(container)
     if duration_s <= 0:
         if main_video is not None and main_video.codec_context.name in _PICTURE_CODECS:
-            raise InvalidMedia("The file is a still image, not a video.")
-        raise InvalidMedia("The file's duration is unknown or zero.")
+            raise InvalidSource("The file is a still image, not a video.")
+        raise InvalidSource("The file's duration is unknown or zero.")
 
     video: VideoInfo | None = None
     if main_video is not None:
@@ -203,7 +203,7 @@ def _probe_video(
     rate = stream.average_rate or stream.guessed_rate or stream.base_rate
     fps = float(rate) if rate else 0.0
     if fps <= 0 or fps > 1000:
-        raise InvalidMedia("The video frame rate is unknown or implausible.")
+        raise InvalidSource("The video frame rate is unknown or implausible.")
 
     first = None
     try:
@@ -211,9 +211,9 @@ def _probe_video(
             first = frame
             break
     except av.FFmpegError as exc:
-        raise InvalidMedia("The first video frames cannot be decoded.") from exc
+        raise InvalidSource("The first video frames cannot be decoded.") from exc
     if first is None:
-        raise InvalidMedia("The video stream contains no decodable frame.")
+        raise InvalidSource("The video stream contains no decodable frame.")
 
     rotation = _rotation(stream, first.rotation)
     _check_tail(container, stream, duration_s)
@@ -329,5 +329,5 @@ def _check_tail(
             if packet.pts is not None and packet.pts >= target:
                 return
     except av.FFmpegError as exc:
-        raise InvalidMedia("The file is truncated: the end of the video cannot be read.") from exc
-    raise InvalidMedia("The file is truncated: the end of the video cannot be read.")
+        raise InvalidSource("The file is truncated: the end of the video cannot be read.") from exc
+    raise InvalidSource("The file is truncated: the end of the video cannot be read.")

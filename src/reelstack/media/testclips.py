@@ -6,7 +6,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from reelstack.errors import MediaProcessingError
+from reelstack.media.errors import ProcessingFailed
 from reelstack.media.ffmpeg import ffmpeg_exe
 
 
@@ -66,7 +66,7 @@ def make_test_clip(
     argv += [*extra_args, str(path)]
     result = subprocess.run(argv, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise MediaProcessingError(f"make_test_clip failed: {result.stderr.strip()[-2000:]}")
+        raise ProcessingFailed(f"make_test_clip failed: {result.stderr.strip()[-2000:]}")
     return path
 
 
@@ -109,5 +109,5 @@ def make_multi_audio_clip(
     argv.append(str(path))
     result = subprocess.run(argv, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise MediaProcessingError(f"make_multi_audio_clip failed: {result.stderr.strip()[-2000:]}")
+        raise ProcessingFailed(f"make_multi_audio_clip failed: {result.stderr.strip()[-2000:]}")
     return path
