@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from reelstack.app import create_app
 from reelstack.assets import pipeline
-from reelstack.media.errors import ProcessingFailed
 from reelstack.jobs.runner import retry_delay_s
+from reelstack.media.errors import ProcessingFailed
 from reelstack.runtime import Runtime, build_runtime
 from tests.conftest import media_files, wait_for_job
 

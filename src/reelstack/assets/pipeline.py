@@ -8,8 +8,10 @@ from typing import Any
 
 from reelstack.assets import service
 from reelstack.db import session_scope
+from reelstack.jobs.errors import JobCancelled, PermanentJobError
 from reelstack.jobs.models import Job
 from reelstack.jobs.runner import JobHandler, ProgressFn
+from reelstack.media.errors import InvalidSource, TranscodeCancelled
 from reelstack.media.package import transcode_and_package
 from reelstack.runtime import Runtime
 from reelstack.storage import media_prefix
@@ -27,9 +29,14 @@ def transcode_asset(
         # A retried job's asset shows as processing again until this attempt ends.
         key = service.mark_processing(session=session, asset_id=job.asset_id).source_key
     with runtime.storage.local_path(key) as src, runtime.storage.staging_dir() as out:
-        result = transcode_and_package(
-            source=src, out_dir=out, ladder=job.ladder, on_progress=on_progress, cancel=cancel
-        )
+        try:
+            result = transcode_and_package(
+                source=src, out_dir=out, ladder=job.ladder, on_progress=on_progress, cancel=cancel
+            )
+        except TranscodeCancelled as exc:
+            raise JobCancelled(str(exc)) from exc
+        except InvalidSource as exc:
+            raise PermanentJobError(str(exc)) from exc
         runtime.storage.put_tree(media_prefix(job.asset_id), out)
     renditions: list[dict[str, Any]] = [dataclasses.asdict(r) for r in result.renditions]
     audio: list[dict[str, Any]] = [dataclasses.asdict(a) for a in result.audio_tracks]

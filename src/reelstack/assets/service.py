@@ -13,9 +13,10 @@ from reelstack.assets.models import Asset, AssetStatus
 from reelstack.catalog import service as catalog_service
 from reelstack.catalog.models import TitleKind
 from reelstack.db import new_id, session_scope, utcnow
-from reelstack.errors import NotFound
+from reelstack.errors import InvalidMedia, NotFound
 from reelstack.jobs import service as job_service
 from reelstack.jobs.models import JobKind
+from reelstack.media.errors import InvalidSource
 from reelstack.media.probe import ProbeResult, VideoInfo, probe, require_video
 from reelstack.runtime import Runtime
 from reelstack.storage import asset_prefix, source_key
@@ -44,8 +45,11 @@ def ingest_file(
     All-or-nothing: if the rows cannot be written, the stored source is removed again.
     The caller submits ``job_id`` to an executor once this returns.
     """
-    info = probe(path)
-    video = require_video(info)
+    try:
+        info = probe(path)
+        video = require_video(info)
+    except InvalidSource as exc:
+        raise InvalidMedia(str(exc)) from exc
     asset_id = new_id()
     suffix = Path(original_filename or path.name).suffix or ".bin"
     key = source_key(asset_id, suffix)

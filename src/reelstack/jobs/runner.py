@@ -11,8 +11,8 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from reelstack.db import session_scope
-from reelstack.errors import InvalidMedia, JobCancelled
 from reelstack.jobs import service
+from reelstack.jobs.errors import JobCancelled, PermanentJobError
 from reelstack.jobs.models import Job, JobKind, JobState
 from reelstack.runtime import Runtime
 
@@ -87,7 +87,7 @@ def run_job(
     except JobCancelled:
         _after_cancel(runtime, job, shutting_down)
         return None
-    except InvalidMedia as exc:
+    except PermanentJobError as exc:
         # The input itself is bad: retrying cannot help.
         _fail(runtime, job, str(exc), final=True)
         return None
