@@ -11,6 +11,7 @@ from reelstack.media.errors import TranscodeCancelled
 from reelstack.media.manifests import Track, read_mpd
 from reelstack.media.package import PackageResult, transcode_and_package
 from reelstack.media.testclips import make_test_clip
+from tests.media.mpd_rules import check_published_mpd, ftyp_brands
 
 pytestmark = pytest.mark.e2e
 
@@ -23,6 +24,7 @@ def package(source: Path, out: Path) -> tuple[PackageResult, list[Track]]:
     )
     assert seen and seen[-1] == 100.0
     assert seen == sorted(seen)
+    check_published_mpd(result.mpd_path)
     _, tracks = read_mpd(result.mpd_path)
     return result, tracks
 
@@ -107,6 +109,15 @@ def test_landscape_package(landscape_clip: Path, tmp_path: Path) -> None:
     result, tracks = package(landscape_clip, tmp_path / "out")
     assert result.audio
     check_package(result, tracks, tmp_path, size=(320, 180))
+    # Segments are CMAF: each init segment's ftyp lists the cmfc brand as compatible.
+    out = result.mpd_path.parent
+    assert len(tracks) == 3
+    for track in tracks:
+        brands = ftyp_brands(out / track.init_uri)
+        assert "cmfc" in brands[1:], brands
+    mpd = result.mpd_path.read_text()
+    assert "urn:mpeg:dash:profile:cmaf:2019" in mpd
+    assert "urn:mpeg:dash:profile:isoff-live:2011" in mpd
 
 
 def test_portrait_package(portrait_clip: Path, tmp_path: Path) -> None:
@@ -123,6 +134,7 @@ def test_rerun_into_emptied_dir_gives_same_layout(landscape_clip: Path, tmp_path
         p.unlink()
     transcode_and_package(source=landscape_clip, out_dir=out, ladder="tiny")
     assert sorted(p.name for p in out.iterdir()) == first
+    check_published_mpd(result.mpd_path)
     assert result.master_path.name in first
 
 

@@ -128,7 +128,10 @@ def test_dash_cmaf_output_and_progress() -> None:
     assert value(argv, "-seg_duration") == "6"
     assert value(argv, "-progress") == "pipe:1"
     assert "-nostats" in argv
-    assert argv[-1] == "/out/manifest.mpd"
+    # The segments carry the CMAF brand; FFmpeg's own MPD is scratch, never published.
+    assert value(argv, "-format_options") == "movflags=+cmaf"
+    assert argv[-1] == "/out/ffmpeg-scratch.mpd"
+    assert "/out/manifest.mpd" not in argv
 
 
 def test_fps_cap_applied_once_before_split() -> None:

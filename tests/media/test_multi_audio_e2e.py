@@ -16,6 +16,7 @@ from reelstack.media.manifests import Track, read_mpd
 from reelstack.media.package import transcode_and_package
 from reelstack.media.probe import probe
 from reelstack.media.testclips import make_multi_audio_clip
+from tests.media.mpd_rules import check_published_mpd
 
 pytestmark = pytest.mark.e2e
 
@@ -59,6 +60,7 @@ def test_every_audio_stream_becomes_its_own_rendition(tmp_path: Path) -> None:
     ]
     out = tmp_path / "out"
     result = transcode_and_package(source=source, out_dir=out, ladder="tiny")
+    check_published_mpd(result.mpd_path)
     _, tracks = read_mpd(result.mpd_path)
 
     # PackageResult: one entry per source stream, in source order.
@@ -142,6 +144,7 @@ def test_every_audio_stream_becomes_its_own_rendition(tmp_path: Path) -> None:
 def test_single_audio_source_keeps_one_default_rendition_with_language(tmp_path: Path) -> None:
     source = make_multi_audio_clip(tmp_path / "one.mp4", tracks=[(440, 2, "fre", None)])
     result = transcode_and_package(source=source, out_dir=tmp_path / "out", ladder="tiny")
+    check_published_mpd(result.mpd_path)
     media = [x for x in result.master_path.read_text().splitlines() if "#EXT-X-MEDIA" in x]
     assert media == [
         '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",LANGUAGE="fr",NAME="French",DEFAULT=YES,'

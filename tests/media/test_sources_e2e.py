@@ -17,6 +17,7 @@ from reelstack.media.manifests import Track, read_mpd
 from reelstack.media.package import PackageResult, transcode_and_package
 from reelstack.media.probe import probe, require_video
 from reelstack.media.testclips import make_test_clip
+from tests.media.mpd_rules import check_published_mpd
 
 pytestmark = pytest.mark.e2e
 
@@ -25,6 +26,7 @@ Gray = list[list[int]]
 
 def package(source: Path, out: Path, ladder: str = "tiny") -> tuple[PackageResult, list[Track]]:
     result = transcode_and_package(source=source, out_dir=out, ladder=ladder)
+    check_published_mpd(result.mpd_path)
     _, tracks = read_mpd(result.mpd_path)
     return result, tracks
 

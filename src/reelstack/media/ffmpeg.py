@@ -22,6 +22,9 @@ from reelstack.media.errors import ProcessingFailed, TranscodeCancelled
 from reelstack.media.ladder import Rendition
 
 MPD_NAME = "manifest.mpd"
+# FFmpeg's dash muxer always writes a manifest; ours (MPD_NAME) replaces it, so
+# FFmpeg's goes to this scratch name and is deleted unread once it exits.
+FFMPEG_MPD_NAME = "ffmpeg-scratch.mpd"
 POSTER_NAME = "poster.jpg"
 # $RepresentationID$ is the output stream index: 0..N-1 video (ladder order), then
 # N..N+M-1 the audio tracks (source order).
@@ -50,7 +53,7 @@ class AudioOutput:
     """One packaged audio track: source stream ``0:a:<source_index>`` re-encoded once.
 
     ``language`` (BCP-47, ``und`` when unknown) becomes the stream's ``language``
-    metadata, which FFmpeg's dash muxer writes as the AdaptationSet's ``lang``.
+    metadata (in the segments' ``mdhd``; the MPD's ``lang`` is written by us).
     """
 
     source_index: int
@@ -93,8 +96,9 @@ def build_transcode_argv(
     align across rungs. Audio is encoded once per track to AAC-LC stereo 48 kHz:
     ``audio_streams`` lists the tracks (source order, each in its own DASH
     adaptation set with its language); without it, ``audio`` maps ``0:a:0`` alone.
-    The ``dash`` muxer writes ``manifest.mpd`` plus fMP4 init/media segments
-    that the HLS playlists reference as they are. With ``poster_at_s`` an extra
+    The ``dash`` muxer writes the CMAF (``cmfc`` brand) fMP4 init/media segments
+    that our HLS playlists and MPD reference as they are; its own manifest goes
+    to ``FFMPEG_MPD_NAME``, scratch. With ``poster_at_s`` an extra
     branch writes ``poster.jpg`` at the top rendition's size.
 
     Before the split: ``deinterlace`` adds ``DEINTERLACE_FILTER`` (first, on the
@@ -186,7 +190,8 @@ def build_transcode_argv(
         "-init_seg_name", INIT_SEG_TEMPLATE,
         "-media_seg_name", MEDIA_SEG_TEMPLATE,
         "-dash_segment_type", "mp4",
-        str(out_dir / MPD_NAME),
+        "-format_options", "movflags=+cmaf",
+        str(out_dir / FFMPEG_MPD_NAME),
     ]  # fmt: skip
     if poster_at_s is not None:
         argv += [

@@ -1,9 +1,9 @@
-"""Read FFmpeg's MPD, measure the CMAF segments, write HLS and fix the MPD.
+"""The track model both manifests are written from, and the HLS writer.
 
-One fMP4 segment set serves both protocols: the MPD's SegmentTimeline gives
-each representation's exact segment durations, file sizes give real bitrates,
-and both the HLS master and the MPD then declare measured values (FFmpeg's own
-figures are the encoder targets, not what was written).
+One fMP4 segment set serves both protocols: each :class:`Track` holds its
+segments' measured times (``media.segments``) and sizes, so the HLS playlists
+and our MPD (``media.mpd``) declare what was written, not the encoder targets.
+:func:`parse_mpd` / :func:`read_mpd` read a published MPD back into tracks.
 
 Everything except :func:`read_mpd` is a pure function over data.
 """
@@ -29,11 +29,18 @@ TrackKind = Literal["video", "audio"]
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """One media segment file as HLS/DASH reference it."""
+    """One media segment file as HLS/DASH reference it.
+
+    ``start_ticks``/``duration_ticks`` are its presentation times in the track's
+    timescale (the MPD's SegmentTimeline); ``duration_s`` is the same duration in
+    seconds (HLS EXTINF).
+    """
 
     uri: str
     duration_s: float
     size_bytes: int
+    start_ticks: int = 0
+    duration_ticks: int = 0
 
     @property
     def bitrate(self) -> float:
@@ -52,13 +59,23 @@ class Track:
     segments: tuple[Segment, ...]
     width: int | None = None
     height: int | None = None
-    frame_rate: float | None = None
+    frame_rate: Fraction | None = None
     channels: int | None = None
     language: str | None = None
+    timescale: int = 1
+    sample_rate: int | None = None
 
     @property
     def peak_bitrate(self) -> int:
-        """Max over segments of size*8/duration, rounded up (bits/s)."""
+        """Max over segments of size*8/duration, rounded up (bits/s).
+
+        Exact (integer arithmetic on ticks) when the segments carry their ticks, so
+        the MPD's @bandwidth is exactly what a checker recomputes from the files.
+        """
+        if self.segments and all(s.duration_ticks > 0 for s in self.segments):
+            return max(
+                -(-s.size_bytes * 8 * self.timescale // s.duration_ticks) for s in self.segments
+            )
         return math.ceil(max((s.bitrate for s in self.segments), default=0.0))
 
     @property
@@ -74,7 +91,8 @@ class Track:
         return sum(s.duration_s for s in self.segments)
 
 
-def _expand(template: str, rep_id: str, number: int | None = None) -> str:
+def expand_template(template: str, rep_id: str, number: int | None = None) -> str:
+    """A DASH segment template with ``$RepresentationID$`` and ``$Number%0Nd$`` filled in."""
     out = template.replace("$RepresentationID$", rep_id)
     if number is not None:
 
@@ -86,14 +104,14 @@ def _expand(template: str, rep_id: str, number: int | None = None) -> str:
     return out.replace("$$", "$")
 
 
-def _frame_rate(value: str | None) -> float | None:
+def _frame_rate(value: str | None) -> Fraction | None:
     if not value:
         return None
-    return float(Fraction(value))
+    return Fraction(value)
 
 
 def parse_mpd(text: str, *, size_of: Callable[[str], int]) -> list[Track]:
-    """Parse an MPD written with SegmentTemplate + SegmentTimeline.
+    """Parse an MPD written with SegmentTemplate + SegmentTimeline (one Period).
 
     ``size_of`` maps a segment URI to its size in bytes (``os.stat`` in
     production, a dict in tests).
@@ -101,7 +119,7 @@ def parse_mpd(text: str, *, size_of: Callable[[str], int]) -> list[Track]:
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
-        raise ProcessingFailed(f"FFmpeg wrote an unreadable MPD: {exc}") from exc
+        raise ProcessingFailed(f"Unreadable MPD: {exc}") from exc
     tracks: list[Track] = []
     for aset in root.iterfind("mpd:Period/mpd:AdaptationSet", _NS):
         for rep in aset.iterfind("mpd:Representation", _NS):
@@ -126,12 +144,15 @@ def _parse_representation(
     media = template.get("media", "")
 
     segments: list[Segment] = []
+    at = int(template.get("presentationTimeOffset", "0"))
     for entry in timeline.iterfind("mpd:S", _NS):
         duration = int(entry.get("d", "0"))
+        at = int(entry.get("t", str(at)))
         for _ in range(int(entry.get("r", "0")) + 1):
-            uri = _expand(media, rep_id, number)
-            segments.append(Segment(uri, duration / timescale, size_of(uri)))
+            uri = expand_template(media, rep_id, number)
+            segments.append(Segment(uri, duration / timescale, size_of(uri), at, duration))
             number += 1
+            at += duration
 
     content = aset.get("contentType") or rep.get("mimeType", "").split("/")[0]
     kind: TrackKind = "audio" if content == "audio" else "video"
@@ -141,17 +162,20 @@ def _parse_representation(
     width = rep.get("width")
     height = rep.get("height")
     lang = aset.get("lang")
+    rate = rep.get("audioSamplingRate") or aset.get("audioSamplingRate")
     return Track(
         rep_id=rep_id,
         kind=kind,
         codecs=rep.get("codecs") or aset.get("codecs") or "",
-        init_uri=_expand(template.get("initialization", ""), rep_id),
+        init_uri=expand_template(template.get("initialization", ""), rep_id),
         segments=tuple(segments),
         width=int(width) if width else None,
         height=int(height) if height else None,
         frame_rate=_frame_rate(rep.get("frameRate") or aset.get("frameRate")),
         channels=int(channels_el.get("value", "2")) if channels_el is not None else None,
         language=None if lang in (None, "und") else lang,
+        timescale=timescale,
+        sample_rate=int(rate) if rate else None,
     )
 
 
@@ -299,105 +323,9 @@ def render_master(
             f"RESOLUTION={track.width}x{track.height}",
         ]
         if track.frame_rate:
-            attrs.append(f"FRAME-RATE={track.frame_rate:.3f}")
+            attrs.append(f"FRAME-RATE={float(track.frame_rate):.3f}")
         if renditions:
             attrs.append('AUDIO="aac"')
         lines.append("#EXT-X-STREAM-INF:" + ",".join(attrs))
         lines.append(variant.uri)
     return "\n".join(lines) + "\n"
-
-
-_ASET_RE = re.compile(r"(<AdaptationSet\b[^>]*>)(.*?)(</AdaptationSet>)", re.DOTALL)
-# First AdaptationSet children that must come after Label and Role (DASH schema order).
-_AFTER_ROLE_RE = re.compile(
-    r"([ \t]*)<(Accessibility|Role|Rating|Viewpoint|ContentComponent|BaseURL"
-    r"|SegmentBase|SegmentList|SegmentTemplate|Representation)\b"
-)
-_ROLE_SCHEME = "urn:mpeg:dash:role:2011"
-
-
-def annotate_mpd_audio(text: str, renditions: Sequence[AudioRendition]) -> str:
-    """Give each audio rendition's AdaptationSet its ``lang``, a ``Label`` (the name)
-    and a ``Role`` (main / alternate / commentary), found by Representation id.
-
-    Only those AdaptationSets are edited; a Role already there is kept. Checks
-    that every rendition was found and that the result parses.
-    """
-    by_id = {r.track.rep_id: r for r in renditions}
-    missing = set(by_id)
-
-    def repl(match: re.Match[str]) -> str:
-        open_tag, body, close_tag = match.groups()
-        rep = re.search(r'<Representation\b[^>]*\bid="([^"]*)"', body)
-        if rep is None or rep.group(1) not in by_id:
-            return match.group(0)
-        rendition = by_id[rep.group(1)]
-        missing.discard(rendition.track.rep_id)
-        lang_re = _ATTR_RE.format(name="lang")
-        if re.search(lang_re, open_tag):
-            open_tag = re.sub(
-                lang_re, lambda m: m.group(1) + rendition.language + m.group(3), open_tag, count=1
-            )
-        else:
-            open_tag = open_tag[:-1] + f' lang="{rendition.language}">'
-        anchor = _AFTER_ROLE_RE.search(body)
-        if anchor is None:  # pragma: no cover - an AdaptationSet always has a Representation
-            return open_tag + body + close_tag
-        indent = anchor.group(1)
-        added = f"{indent}<Label>{_xml_text(rendition.name)}</Label>\n"
-        if anchor.group(2) != "Role" and "<Role " not in body:
-            added += f'{indent}<Role schemeIdUri="{_ROLE_SCHEME}" value="{rendition.role}" />\n'
-        at = anchor.start()
-        return open_tag + body[:at] + added + body[at:] + close_tag
-
-    return _checked_edit(_ASET_RE.sub(repl, text), missing, "Audio representations")
-
-
-def _checked_edit(out: str, missing: set[str], what: str) -> str:
-    """An edited MPD, once every targeted element was found and the XML still parses."""
-    if missing:
-        raise ProcessingFailed(f"{what} not found in the MPD: {sorted(missing)}")
-    try:
-        ET.fromstring(out)
-    except ET.ParseError as exc:  # pragma: no cover - guards the regex edit
-        raise ProcessingFailed(f"MPD rewrite produced invalid XML: {exc}") from exc
-    return out
-
-
-def _xml_text(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-_REP_TAG_RE = re.compile(r"<Representation\b[^>]*>")
-_ATTR_RE = r'(\b{name}=")([^"]*)(")'
-
-
-def rewrite_mpd_bandwidth(text: str, bandwidths: dict[str, int]) -> str:
-    """Set each Representation's ``bandwidth`` to the given value (by id).
-
-    Edits only those attribute values and drops a false ``bitstreamSwitching``
-    claim, leaving the rest of FFmpeg's MPD byte for byte; checks the result parses.
-    """
-    missing = set(bandwidths)
-
-    def repl(match: re.Match[str]) -> str:
-        tag = match.group(0)
-        id_match = re.search(_ATTR_RE.format(name="id"), tag)
-        if id_match is None or id_match.group(2) not in bandwidths:
-            return tag
-        rep_id = id_match.group(2)
-        missing.discard(rep_id)
-        value = str(bandwidths[rep_id])
-        bw_re = _ATTR_RE.format(name="bandwidth")
-        if re.search(bw_re, tag):
-            return re.sub(bw_re, lambda m: m.group(1) + value + m.group(3), tag, count=1)
-        # bandwidth is mandatory in DASH: add it when absent.
-        return (
-            tag[:-1].rstrip("/ ") + f' bandwidth="{value}"' + ("/>" if tag.endswith("/>") else ">")
-        )
-
-    out = _REP_TAG_RE.sub(repl, text)
-    # FFmpeg claims bitstream switching for a multi-rung set, but each rung has its own
-    # init segment (its own SPS/PPS): players must re-initialise, so drop the claim.
-    out = out.replace(' bitstreamSwitching="true"', "")
-    return _checked_edit(out, missing, "Representations")

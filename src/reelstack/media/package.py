@@ -11,7 +11,10 @@ from pathlib import Path
 
 from reelstack.media.errors import InvalidSource, ProcessingFailed
 from reelstack.media.ffmpeg import (
+    FFMPEG_MPD_NAME,
+    INIT_SEG_TEMPLATE,
     MAX_AUDIO_TRACKS,
+    MEDIA_SEG_TEMPLATE,
     MPD_NAME,
     POSTER_NAME,
     AudioOutput,
@@ -24,16 +27,15 @@ from reelstack.media.languages import is_commentary, to_bcp47, track_names
 from reelstack.media.manifests import (
     AudioRendition,
     AudioRole,
-    annotate_mpd_audio,
     build_variants,
     media_playlist_name,
-    read_mpd,
     render_master,
     render_media_playlist,
-    rewrite_mpd_bandwidth,
     target_duration,
 )
+from reelstack.media.mpd import render_mpd, vod_presentation
 from reelstack.media.probe import AudioInfo, ProbeResult, probe, require_video
+from reelstack.media.segments import MeasuredTrack, measure_track
 
 MASTER_NAME = "master.m3u8"
 SEGMENT_S = 6
@@ -136,7 +138,8 @@ def transcode_and_package(
     probe_result: ProbeResult | None = None,
     preset: str = "veryfast",
 ) -> PackageResult:
-    """Probe, plan the ladder, run ONE FFmpeg, write HLS playlists and fix the MPD.
+    """Probe, plan the ladder, run ONE FFmpeg (segments only), then measure the
+    segments and write the HLS playlists and our MPD from those measurements.
 
     ``out_dir`` must be missing or empty: this function owns it. On any failure
     or cancellation everything written there is removed (a directory this call
@@ -189,6 +192,7 @@ def transcode_and_package(
         )
         scaled = None if on_progress is None else _scaled(on_progress)
         run_ffmpeg(argv, duration_s=info.duration_s, on_progress=scaled, cancel=cancel)
+        (out_dir / FFMPEG_MPD_NAME).unlink(missing_ok=True)
         result = _write_manifests(
             out_dir, [r.name for r in renditions], info.duration_s, audio_plan
         )
@@ -218,11 +222,25 @@ def _scaled(on_progress: Callable[[float], None]) -> Callable[[float], None]:
     return report
 
 
+def _measure(out_dir: Path, count: int) -> list[MeasuredTrack]:
+    # Representation ids are the output stream indexes (see ffmpeg.MEDIA_SEG_TEMPLATE).
+    return [
+        measure_track(
+            out_dir, str(k), media_template=MEDIA_SEG_TEMPLATE, init_template=INIT_SEG_TEMPLATE
+        )
+        for k in range(count)
+    ]
+
+
 def _write_manifests(
     out_dir: Path, names: list[str], duration_s: float, audio_plan: list[AudioPlan]
 ) -> PackageResult:
-    mpd_path = out_dir / MPD_NAME
-    text, tracks = read_mpd(mpd_path)
+    measured = _measure(out_dir, len(names) + len(audio_plan))
+    tracks = [m.track for m in measured]
+    kinds = [t.kind for t in tracks]
+    expected = ["video"] * len(names) + ["audio"] * len(audio_plan)
+    if kinds != expected:
+        raise ProcessingFailed(f"FFmpeg wrote tracks {kinds}, expected {expected}.")
     target = target_duration(tracks)
     for track in tracks:
         (out_dir / media_playlist_name(track)).write_text(
@@ -230,21 +248,22 @@ def _write_manifests(
         )
     variants, _ = build_variants(tracks)
     # Audio representations follow the video ones in output-stream (= plan) order.
-    audio_tracks = sorted((t for t in tracks if t.kind == "audio"), key=lambda t: int(t.rep_id))
-    if len(audio_tracks) != len(audio_plan):
-        raise ProcessingFailed(
-            f"Expected {len(audio_plan)} audio track(s) in the MPD, found {len(audio_tracks)}."
-        )
+    audio_tracks = tracks[len(names) :]
     audio = [
         AudioRendition(track, plan.language, plan.name, default=j == 0, role=plan.role)
         for j, (track, plan) in enumerate(zip(audio_tracks, audio_plan, strict=True))
     ]
     master_path = out_dir / MASTER_NAME
     master_path.write_text(render_master(variants, audio), encoding="utf-8")
-    mpd = rewrite_mpd_bandwidth(text, {t.rep_id: t.peak_bitrate for t in tracks})
-    if audio:
-        mpd = annotate_mpd_audio(mpd, audio)
-    mpd_path.write_text(mpd, encoding="utf-8")
+    presentation = vod_presentation(
+        tracks,
+        audio,
+        media_template=MEDIA_SEG_TEMPLATE,
+        init_template=INIT_SEG_TEMPLATE,
+        cmaf=all(m.cmaf for m in measured),
+    )
+    mpd_path = out_dir / MPD_NAME
+    mpd_path.write_text(render_mpd(presentation), encoding="utf-8")
     poster = out_dir / POSTER_NAME
     # Representation ids are the ladder indexes (see ffmpeg.MEDIA_SEG_TEMPLATE).
     by_id = dict(enumerate(names))
