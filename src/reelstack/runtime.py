@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelstack.config import Settings
 from reelstack.db import make_engine, make_sessionmaker
-from reelstack.storage import LocalStorage, Storage
+from reelstack.storage import Storage, storage_from_url
+from reelstack.workdir import Workdir
 
 
 @dataclass
@@ -18,6 +19,8 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     storage: Storage
+    # This process's local scratch space (FFmpeg input and output); not part of storage.
+    workdir: Workdir
 
     def close(self) -> None:
         self.engine.dispose()
@@ -30,5 +33,8 @@ def build_runtime(settings: Settings) -> Runtime:
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        storage=LocalStorage(settings.data_dir / "media"),
+        storage=storage_from_url(
+            settings.storage_url, data_dir=settings.data_dir, settings=settings
+        ),
+        workdir=Workdir(settings.resolved_work_dir),
     )

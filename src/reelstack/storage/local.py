@@ -1,4 +1,9 @@
-"""Local-disk storage for the embedded topology."""
+"""Local-disk storage: one file per object under a root directory.
+
+Writes go to a hidden temporary file beside the target and are renamed into place, so a
+reader sees the old object or the new one, never half of one. Files are 0644 and folders
+0755 whatever the umask, so an edge server (nginx) running as another user can serve them.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,26 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
-from reelstack.storage.base import StoredObject
+from reelstack.storage.base import (
+    ObjectNotFound,
+    ObjectStream,
+    SizeCheckedChunks,
+    StoredObject,
+    check_range,
+    join_key,
+    tree_files,
+    validate_key,
+    validate_prefix,
+)
+
+_CHUNK = 1024 * 1024
+_FILE_MODE = 0o644
+_DIR_MODE = 0o755
 
 
 def _alive(pid: int) -> bool:
@@ -25,83 +44,218 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _etag(st: os.stat_result) -> str:
+    # Every write is a new file (temp + rename), so inode and mtime change with the content.
+    return f"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"
+
+
 class LocalStorage:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._mkdirs(self.root)
+        # Old staging area (see staging_dir); hidden, so never listed as objects.
         self._tmp = self.root / ".staging"
-        self._tmp.mkdir(exist_ok=True)
+
+    # -- keys and paths ---------------------------------------------------------------
 
     def _path(self, key: str) -> Path:
-        parts = [p for p in key.split("/") if p]
-        if not parts or any(p in {".", ".."} or p.startswith(".") for p in parts):
-            raise ValueError(f"invalid storage key: {key!r}")
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*validate_key(key).split("/"))
 
-    def put_file(self, key: str, src: Path, *, move: bool = False) -> None:
+    def _prefix_path(self, prefix: str) -> Path:
+        if prefix == "":
+            return self.root
+        return self.root.joinpath(*validate_prefix(prefix).split("/"))
+
+    def _mkdirs(self, path: Path) -> None:
+        missing: builtins.list[Path] = []
+        while not path.is_dir():
+            missing.append(path)
+            path = path.parent
+        for folder in reversed(missing):
+            with suppress(FileExistsError):
+                folder.mkdir()
+                # mkdir's mode is filtered by the umask; chmod is not.
+                folder.chmod(_DIR_MODE)
+
+    def file_path(self, key: str) -> Path:
+        """The object's own file, for zero-copy reads (FFmpeg input, sendfile).
+
+        Raises :class:`ObjectNotFound`. Treat the file as read-only.
+        """
+        path = self._path(key)
+        if not path.is_file():
+            raise ObjectNotFound(key)
+        return path
+
+    # -- writes ------------------------------------------------------------------------
+
+    @contextmanager
+    def _atomic(self, key: str) -> Iterator[BinaryIO]:
         dest = self._path(key)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}")
+        for attempt in range(3):
+            self._mkdirs(dest.parent)
+            try:
+                fd, tmp_name = tempfile.mkstemp(
+                    dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp"
+                )
+                break
+            except FileNotFoundError:
+                # A concurrent delete pruned the empty folder between mkdir and mkstemp.
+                if attempt == 2:
+                    raise
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                yield fh
+            tmp.chmod(_FILE_MODE)
+            os.replace(tmp, dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def put_file(self, key: str, path: Path, *, move: bool = False) -> None:
+        """Copy ``path`` in (``move=True``, for old callers only, renames it instead)."""
         if move:
-            shutil.move(src, tmp)
-        else:
-            shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
+            dest = self._path(key)
+            self._mkdirs(dest.parent)
+            tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
+            try:
+                shutil.move(path, tmp)
+                tmp.chmod(_FILE_MODE)
+                os.replace(tmp, dest)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            return
+        with path.open("rb") as src, self._atomic(key) as fh:
+            shutil.copyfileobj(src, fh, _CHUNK)
+
+    def put_stream(
+        self, key: str, stream: BinaryIO | Iterable[bytes], *, size: int | None = None
+    ) -> None:
+        with self._atomic(key) as fh:
+            for chunk in SizeCheckedChunks(stream, size, _CHUNK):
+                fh.write(chunk)
 
     def put_tree(self, prefix: str, src_dir: Path) -> None:
-        dest = self._path(prefix)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        # Build the new tree beside the old one, then swap: readers never see a half tree.
-        incoming = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}")
-        # Staging lives under the same root, so this is a rename, not a copy of the ladder.
-        shutil.move(src_dir, incoming)
-        # mkdtemp made it private; published media must be readable by an edge server.
-        incoming.chmod(0o755)
-        old = dest.with_name(f".{dest.name}.old.{uuid.uuid4().hex}")
-        if dest.exists():
-            os.replace(dest, old)
-        os.replace(incoming, dest)
-        shutil.rmtree(old, ignore_errors=True)
+        validate_prefix(prefix)
+        for rel, path in tree_files(src_dir):
+            self.put_file(join_key(prefix, rel), path)
 
-    def open(self, key: str) -> BinaryIO:
-        return self._path(key).open("rb")
+    # -- reads -------------------------------------------------------------------------
+
+    def open_range(self, key: str, start: int = 0, end: int | None = None) -> ObjectStream:
+        check_range(start, end)
+        path = self._path(key)
+        try:
+            fh = path.open("rb")
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise ObjectNotFound(key) from None
+        try:
+            size = os.fstat(fh.fileno()).st_size
+            first = min(start, size)
+            last = size if end is None else min(end, size)
+            fh.seek(first)
+        except BaseException:
+            fh.close()
+            raise
+
+        def chunks() -> Iterator[bytes]:
+            left = last - first
+            while left > 0:
+                chunk = fh.read(min(_CHUNK, left))
+                if not chunk:
+                    return
+                left -= len(chunk)
+                yield chunk
+
+        return ObjectStream(chunks(), start=first, end=last, size=size, close=fh.close)
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.open_range(key).read_all()
 
     def stat(self, key: str) -> StoredObject:
-        st = self._path(key).stat()
-        return StoredObject(key=key, size=st.st_size, mtime=st.st_mtime)
+        path = self._path(key)
+        try:
+            st = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise ObjectNotFound(key) from None
+        if not path.is_file():
+            raise ObjectNotFound(key)
+        return StoredObject(key=key, size=st.st_size, mtime=st.st_mtime, etag=_etag(st))
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
-    def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
-
-    def delete_prefix(self, prefix: str) -> None:
-        path = self._path(prefix)
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
-
     def list(self, prefix: str) -> Iterator[StoredObject]:
-        base = self._path(prefix)
+        base = self._prefix_path(prefix)
         if not base.is_dir():
             return
-        for path in sorted(base.rglob("*")):
-            if path.is_file():
-                rel = path.relative_to(self.root).as_posix()
-                st = path.stat()
-                yield StoredObject(key=rel, size=st.st_size, mtime=st.st_mtime)
+        found: builtins.list[tuple[str, os.stat_result]] = []
+        for dirpath, dirnames, filenames in os.walk(base):
+            # Hidden names are this store's temp files and the old staging area.
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                if name.startswith("."):
+                    continue
+                path = Path(dirpath, name)
+                with suppress(FileNotFoundError):
+                    found.append((path.relative_to(self.root).as_posix(), path.stat()))
+        for key, st in sorted(found, key=lambda item: item[0]):
+            yield StoredObject(key=key, size=st.st_size, mtime=st.st_mtime, etag=_etag(st))
+
+    def download(self, key: str, dest: Path) -> None:
+        with self.open_range(key) as stream:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
+            try:
+                with tmp.open("wb") as fh:
+                    for chunk in stream:
+                        fh.write(chunk)
+                os.replace(tmp, dest)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+
+    def url(self, key: str, expires_s: int) -> str | None:  # noqa: ARG002 (the seam's signature)
+        validate_key(key)
+        return None
+
+    # -- deletes -----------------------------------------------------------------------
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        if path.is_dir():
+            return  # a folder is not an object
+        path.unlink(missing_ok=True)
+        self._prune(path.parent)
+
+    def delete_prefix(self, prefix: str) -> None:
+        path = self._prefix_path(validate_prefix(prefix))
+        if path.is_dir():
+            shutil.rmtree(path)
+            self._prune(path.parent)
+
+    def _prune(self, folder: Path) -> None:
+        # Empty folders are not objects; drop them so the tree mirrors what list() shows.
+        while folder != self.root and folder.is_relative_to(self.root):
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent
+
+    # -- old local-only API, kept until callers move to Workdir (not part of Storage) ------
 
     @contextmanager
     def local_path(self, key: str) -> Iterator[Path]:
-        path = self._path(key)
-        if not path.is_file():
-            raise FileNotFoundError(key)
-        yield path
+        """Deprecated: use ``Workdir.local_copy``."""
+        yield self.file_path(key)
 
     @contextmanager
     def staging_dir(self) -> Iterator[Path]:
+        """Deprecated: use ``Workdir.scratch``."""
+        self._mkdirs(self._tmp)
         # The owner's pid in the name lets sweep_staging() tell abandoned dirs apart.
         path = Path(tempfile.mkdtemp(dir=self._tmp, prefix=f"{os.getpid()}-"))
         try:
@@ -110,11 +264,10 @@ class LocalStorage:
             shutil.rmtree(path, ignore_errors=True)
 
     def sweep_staging(self) -> Sequence[str]:
-        """Remove staging dirs whose process is gone (killed mid-upload or mid-transcode).
-
-        The staging area is per host (it is local disk), so a pid names its owner.
-        """
+        """Deprecated: use ``Workdir.sweep``."""
         removed: builtins.list[str] = []
+        if not self._tmp.is_dir():
+            return removed
         for path in self._tmp.iterdir():
             pid = path.name.split("-", 1)[0]
             if pid.isdigit() and not _alive(int(pid)):
@@ -123,8 +276,8 @@ class LocalStorage:
         return removed
 
     def direct_path(self, key: str) -> Path | None:
+        """Deprecated: use ``file_path``."""
         try:
-            path = self._path(key)
-        except ValueError:
+            return self.file_path(key)
+        except (ValueError, ObjectNotFound):
             return None
-        return path if path.is_file() else None
