@@ -24,11 +24,17 @@ def get_executor(request: Request) -> Executor:
 
 
 def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
-    """One unit of work per request: committed when the handler returns normally."""
+    """One unit of work per request, committed when the endpoint returns.
+
+    Used with ``scope="function"`` (see ``DbSession``): the commit happens before the
+    response is sent, so a client never sees a 2xx for rows that were not committed; a
+    failed commit becomes a 500. Actions registered with ``reelstack.uow.on_commit`` run
+    right after the commit; an error in the endpoint rolls back and drops them.
+    """
     with session_scope(runtime.sessions) as session:
         yield session
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ExecutorDep = Annotated[Executor, Depends(get_executor)]
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
