@@ -23,13 +23,16 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from reelstack.app import create_app
-from reelstack.config import Settings
+from reelstack.config import DEMO_ADMIN_API_KEY, Settings
 from reelstack.db import migrate
 from reelstack.media.testclips import make_test_clip
 from reelstack.models import Base
 from reelstack.runtime import Runtime, build_runtime
 
 PG_URL = os.environ.get("REELSTACK_TEST_DATABASE_URL")
+# The suite's admin key; send ADMIN_HEADERS on any /v1/admin call from a client of your own.
+ADMIN_KEY = DEMO_ADMIN_API_KEY
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +75,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         max_upload_bytes=50 * 1024 * 1024,
         worker_concurrency=1,
         job_max_attempts=2,
+        admin_api_key=ADMIN_KEY,
     )
 
 
@@ -84,7 +88,8 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime=runtime)) as c:
+    """A client that sends the admin key (``ADMIN_HEADERS``) with every request."""
+    with TestClient(create_app(runtime=runtime), headers=ADMIN_HEADERS) as c:
         yield c
 
 

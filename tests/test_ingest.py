@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from reelstack.app import create_app
 from reelstack.runtime import Runtime, build_runtime
-from tests.conftest import media_files, row_counts
+from tests.conftest import ADMIN_HEADERS, media_files, row_counts
 
 
 def _nothing_left(runtime: Runtime) -> None:
@@ -82,7 +82,7 @@ def test_upload_without_title_is_422(client: TestClient, runtime: Runtime) -> No
 def small_client(runtime: Runtime) -> Iterator[tuple[TestClient, Runtime]]:
     settings = runtime.settings.model_copy(update={"max_upload_bytes": 10_000})
     small = build_runtime(settings)
-    with TestClient(create_app(runtime=small)) as c:
+    with TestClient(create_app(runtime=small), headers=ADMIN_HEADERS) as c:
         yield c, small
     small.close()
 

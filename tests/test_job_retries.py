@@ -13,7 +13,7 @@ from reelstack.assets import pipeline
 from reelstack.jobs.runner import retry_delay_s
 from reelstack.media.errors import ProcessingFailed
 from reelstack.runtime import Runtime, build_runtime
-from tests.conftest import media_files, wait_for_job
+from tests.conftest import ADMIN_HEADERS, media_files, wait_for_job
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +28,7 @@ def _fast_retry_client(runtime: Runtime) -> tuple[TestClient, Runtime]:
     rt = build_runtime(
         runtime.settings.model_copy(update={"job_retry_base_s": 0.05, "job_max_attempts": 3})
     )
-    return TestClient(create_app(runtime=rt)), rt
+    return TestClient(create_app(runtime=rt), headers=ADMIN_HEADERS), rt
 
 
 def _failing(times: int, monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -87,7 +87,7 @@ def test_last_failure_is_final_with_reason(
 
     # A manual retry starts a fresh attempt budget and now succeeds.
     monkeypatch.setattr(pipeline, "transcode_and_package", _real_package())
-    with TestClient(create_app(runtime=rt)) as client:
+    with TestClient(create_app(runtime=rt), headers=ADMIN_HEADERS) as client:
         retried = client.post(f"/v1/admin/jobs/{ids['job_id']}/retry")
         assert retried.status_code == 200 and retried.json()["state"] == "queued"
         job = wait_for_job(client, ids["job_id"])

@@ -11,6 +11,7 @@ from reelstack.jobs import service
 from reelstack.jobs.models import Job, JobKind, JobState
 from reelstack.jobs.states import TERMINAL, can_transition, check_transition
 from reelstack.runtime import Runtime
+from tests.conftest import ADMIN_HEADERS
 from tests.factories import make_asset
 
 
@@ -98,7 +99,7 @@ def test_list_jobs_filters(runtime: Runtime) -> None:
         service.request_cancel(session=s, job_id=first)
     # No worker here: the jobs must stay as they are while we list them.
     app = create_app(runtime=runtime, executor=LocalExecutor(runtime))
-    with TestClient(app) as client:
+    with TestClient(app, headers=ADMIN_HEADERS) as client:
         listed = client.get("/v1/admin/jobs").json()
         assert [j["id"] for j in listed] == [second, first]
         assert [j["id"] for j in client.get("/v1/admin/jobs?state=cancelled").json()] == [first]

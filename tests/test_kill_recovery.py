@@ -22,6 +22,7 @@ import pytest
 
 from reelstack.media.testclips import make_test_clip
 from reelstack.runtime import Runtime
+from tests.conftest import ADMIN_HEADERS, ADMIN_KEY
 from tests.procs import live_ffmpeg
 
 pytestmark = pytest.mark.e2e
@@ -42,6 +43,7 @@ def _server(runtime: Runtime, port: int) -> Iterator[subprocess.Popen[bytes]]:
         "REELSTACK_DATABASE_URL": runtime.settings.resolved_database_url,
         "REELSTACK_PORT": str(port),
         "REELSTACK_LADDER": "tiny",
+        "REELSTACK_ADMIN_API_KEY": ADMIN_KEY,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "reelstack", "api"],
@@ -65,7 +67,7 @@ def _server(runtime: Runtime, port: int) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def _job(base: str, job_id: str) -> dict[str, Any]:
-    body: dict[str, Any] = httpx.get(f"{base}/v1/admin/jobs/{job_id}").json()
+    body: dict[str, Any] = httpx.get(f"{base}/v1/admin/jobs/{job_id}", headers=ADMIN_HEADERS).json()
     return body
 
 
@@ -80,6 +82,7 @@ def test_kill_9_mid_transcode_then_restart(runtime: Runtime, tmp_path: Path) -> 
             f"{base}/v1/admin/uploads",
             params={"title": "Killed"},
             content=clip.read_bytes(),
+            headers=ADMIN_HEADERS,
             timeout=60,
         ).json()
         deadline = time.monotonic() + 30

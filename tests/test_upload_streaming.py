@@ -10,7 +10,7 @@ import httpx2 as httpx
 
 from reelstack.app import create_app
 from reelstack.runtime import Runtime, build_runtime
-from tests.conftest import live_server, media_files, row_counts
+from tests.conftest import ADMIN_HEADERS, live_server, media_files, row_counts
 
 CHUNK = 256 * 1024
 
@@ -36,6 +36,7 @@ def test_large_upload_streams_without_buffering(runtime: Runtime, clips: dict[st
                 f"{base}/v1/admin/uploads",
                 params={"title": "Big", "filename": "big.mp4"},
                 content=_body(clips["landscape"], total),
+                headers=ADMIN_HEADERS,
                 timeout=120,
             )
             _, peak = tracemalloc.get_traced_memory()
@@ -44,7 +45,8 @@ def test_large_upload_streams_without_buffering(runtime: Runtime, clips: dict[st
         assert resp.status_code == 201, resp.text
         # Client and server both run here; neither may hold more than a sliver of 96 MiB.
         assert peak < 16 * 1024 * 1024, f"peak traced memory {peak / 2**20:.1f} MiB"
-        job = httpx.get(f"{base}/v1/admin/jobs/{resp.json()['job_id']}").json()
+        job_url = f"{base}/v1/admin/jobs/{resp.json()['job_id']}"
+        job = httpx.get(job_url, headers=ADMIN_HEADERS).json()
         assert job["state"] in {"queued", "running", "succeeded"}
     stored = [k for k in media_files(rt) if "/source/" in k]
     assert len(stored) == 1
@@ -59,6 +61,7 @@ def test_oversized_stream_is_cut_off(runtime: Runtime, clips: dict[str, Path]) -
             f"{base}/v1/admin/uploads",
             params={"title": "Too big"},
             content=_body(clips["landscape"], 64 * 1024 * 1024),
+            headers=ADMIN_HEADERS,
             timeout=60,
         )
     assert resp.status_code == 413

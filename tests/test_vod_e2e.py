@@ -19,7 +19,7 @@ from reelstack.db import session_scope
 from reelstack.jobs import service as job_service
 from reelstack.jobs.models import JobState
 from reelstack.runtime import Runtime, build_runtime
-from tests.conftest import media_files, row_counts, wait_for_job
+from tests.conftest import ADMIN_HEADERS, media_files, row_counts, wait_for_job
 from tests.procs import live_ffmpeg
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.e2e
 def tiny_client(runtime: Runtime) -> Iterator[tuple[TestClient, Runtime]]:
     """The app on the two-rung 'tiny' ladder (so a 320x180 clip gets two renditions)."""
     rt = build_runtime(runtime.settings.model_copy(update={"ladder": "tiny"}))
-    with TestClient(create_app(runtime=rt)) as c:
+    with TestClient(create_app(runtime=rt), headers=ADMIN_HEADERS) as c:
         yield c, rt
     rt.close()
 
@@ -140,7 +140,7 @@ def test_cli_ingest_wait_portrait(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert "job succeeded" in result.output
-    with TestClient(create_app(runtime=runtime)) as client:
+    with TestClient(create_app(runtime=runtime), headers=ADMIN_HEADERS) as client:
         items = client.get("/v1/titles").json()["items"]
         assert [i["title"] for i in items] == ["Portrait"]
         asset_id = client.get(items[0]["poster_url"]).url.path.split("/")[2]
@@ -195,7 +195,7 @@ def test_restart_recovers_job_left_running(runtime: Runtime, clips: dict[str, Pa
             session=s, job_id=ids.job_id, worker=f"{socket.gethostname()}:4194311"
         )
     assert row_counts(runtime)["jobs"] == 1
-    with TestClient(create_app(runtime=runtime)) as client:
+    with TestClient(create_app(runtime=runtime), headers=ADMIN_HEADERS) as client:
         job = wait_for_job(client, ids.job_id)
     assert job["state"] == JobState.SUCCEEDED.value
     assert job["attempts"] == 2  # the dead attempt counts

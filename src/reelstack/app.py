@@ -1,28 +1,25 @@
-"""The app factory: routers, the problem+json handler, middleware, the embedded worker."""
+"""The app factory: the composed API (``reelstack.api``), problem+json handlers,
+middleware, metrics and the embedded worker."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 
-from reelstack import __version__, delivery, problems
-from reelstack.assets.router import router as assets_router
-from reelstack.catalog.router import router as catalog_router
-from reelstack.config import Settings, get_settings
-from reelstack.deps import RuntimeDep
+from reelstack import __version__, api, problems
+from reelstack.config import Settings, check_production, get_settings
 from reelstack.jobs.executor import Executor, LocalExecutor
-from reelstack.jobs.router import router as jobs_router
 from reelstack.logs import configure_logging
+from reelstack.metrics import AppMetrics
 from reelstack.middleware import RequestContext
-from reelstack.playback.router import router as playback_router
 from reelstack.runtime import Runtime, build_runtime
 
 WEB_DIR = Path(__file__).parent / "web"
@@ -34,8 +31,13 @@ def create_app(
     runtime: Runtime | None = None,
     executor: Executor | None = None,
 ) -> FastAPI:
-    """Build the ASGI app. With no executor given, the embedded worker runs in-process."""
+    """Build the ASGI app. With no executor given, the embedded worker runs in-process.
+
+    In production mode (``REELSTACK_ENV=production``) unsafe settings raise
+    ``UnsafeProductionSettings`` here, before anything starts.
+    """
     settings = settings or (runtime.settings if runtime else get_settings())
+    check_production(settings)
     configure_logging(level=settings.log_level, json=settings.log_json)
     runtime = runtime or build_runtime(settings)
     owned_executor: LocalExecutor | None = None
@@ -71,8 +73,15 @@ def create_app(
     app.openapi = openapi  # type: ignore[method-assign]
     app.state.runtime = runtime
     app.state.executor = executor
+    app.state.metrics = AppMetrics(job_counts=partial(api.job_counts, runtime))
     problems.install(app)
-    app.add_middleware(RequestContext)
+    # The first added is the innermost: RequestContext runs inside CORS, so even its
+    # last-resort 500 gets the CORS headers.
+    app.add_middleware(
+        RequestContext,
+        metrics=app.state.metrics,
+        sample_rate=settings.access_log_sample_rate,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -81,37 +90,7 @@ def create_app(
         expose_headers=["Content-Length", "Content-Range", "ETag", "Accept-Ranges"],
         max_age=600,
     )
-
-    @app.get("/healthz", tags=["ops"], operation_id="healthz")
-    def healthz() -> dict[str, str]:
-        """The process is up."""
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["ops"], operation_id="readyz", responses=problems.responses(503))
-    def readyz(rt: RuntimeDep) -> Any:
-        """The database answers and media storage takes writes (a broker check joins when
-        Celery does)."""
-        try:
-            with rt.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as exc:
-            return problems.problem(
-                503, "not_ready", "Not ready", f"database unreachable: {type(exc).__name__}"
-            )
-        try:
-            with rt.storage.staging_dir() as probe_dir:
-                (probe_dir / "ready").write_bytes(b"")
-        except OSError as exc:
-            return problems.problem(
-                503, "not_ready", "Not ready", f"media storage not writable: {exc.strerror}"
-            )
-        return JSONResponse({"status": "ready", "database": rt.engine.dialect.name})
-
-    app.include_router(catalog_router)
-    app.include_router(playback_router)
-    app.include_router(assets_router)
-    app.include_router(jobs_router)
-    app.include_router(delivery.router)
+    app.include_router(api.api_router())
 
     if (WEB_DIR / "index.html").is_file():
         app.mount("/app", StaticFiles(directory=WEB_DIR, html=True), name="web")

@@ -88,3 +88,18 @@ class RangeNotSatisfiable(AppError):
     status = 416
     code = "range_not_satisfiable"
     title = "Range not satisfiable"
+
+
+class Unauthorized(AppError):
+    """No credentials: the caller must authenticate (401 with ``WWW-Authenticate``)."""
+
+    status = 401
+    code = "unauthorized"
+    title = "Authentication required"
+
+
+class InvalidCredentials(Unauthorized):
+    """Credentials were sent but are not valid."""
+
+    code = "invalid_credentials"
+    title = "Invalid credentials"

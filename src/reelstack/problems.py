@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -12,8 +11,6 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelstack.errors import AppError
-
-log = structlog.get_logger(__name__)
 
 PROBLEM = "application/problem+json"
 
@@ -33,6 +30,7 @@ class Problem(BaseModel):
 
 _REASONS = {
     400: "Malformed request",
+    401: "Missing or invalid credentials",
     404: "Not found",
     409: "Conflict with the current state",
     413: "Payload too large",
@@ -86,6 +84,9 @@ def add_problem_schema(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def install(app: FastAPI) -> None:
+    """Handlers for expected errors; an unexpected one becomes a 500 in
+    ``middleware.RequestContext``, where it can still carry the request id and CORS."""
+
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         return JSONResponse(
@@ -125,14 +126,3 @@ def install(app: FastAPI) -> None:
         if exc.headers:
             resp.headers.update(exc.headers)
         return resp
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("request.unhandled", path=request.url.path, exc_info=exc)
-        return problem(
-            500,
-            "internal_error",
-            "Internal error",
-            "an unexpected error occurred",
-            instance=request.url.path,
-        )

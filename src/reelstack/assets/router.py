@@ -3,16 +3,25 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
-from starlette.concurrency import run_in_threadpool
 
-from reelstack.assets import service
+from reelstack.assets import service, uploads
 from reelstack.assets.schemas import AssetOut, UploadOut
 from reelstack.catalog.models import TitleKind
 from reelstack.deps import DbSession, ExecutorDep, RuntimeDep
-from reelstack.errors import BadRequest, PayloadTooLarge
+from reelstack.errors import BadRequest
 from reelstack.problems import responses
 
-router = APIRouter(prefix="/v1/admin", tags=["assets"])
+# Mounted under the admin parent router (reelstack.api): /v1/admin/uploads, /v1/admin/assets.
+router = APIRouter(tags=["assets"])
+
+
+def _content_length(request: Request) -> int | None:
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return None
+    if not declared.isdigit():
+        raise BadRequest("Content-Length is not a number")
+    return int(declared)
 
 
 @router.post(
@@ -43,34 +52,15 @@ async def upload(
     The file is probed before anything is recorded: a file that is not a decodable video
     gets 422 ``invalid_media`` and leaves no rows and no files.
     """
-    limit = runtime.settings.max_upload_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise BadRequest("Content-Length is not a number")
-        if int(declared) > limit:
-            raise PayloadTooLarge(f"upload is larger than the {limit}-byte limit", limit=limit)
-    with runtime.storage.staging_dir() as tmp:
-        path = tmp / "upload"
-        size = 0
-        with path.open("wb") as fh:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(
-                        f"upload is larger than the {limit}-byte limit", limit=limit
-                    )
-                # Off the event loop: a slow disk must not stall other requests.
-                await run_in_threadpool(fh.write, chunk)
-        result = await run_in_threadpool(
-            service.ingest_file,
-            runtime=runtime,
-            path=path,
-            title=title,
-            original_filename=filename,
-            kind=kind,
-            move=True,
-        )
+    result = await uploads.receive_upload(
+        runtime=runtime,
+        stream=request.stream(),
+        declared_bytes=_content_length(request),
+        title=title,
+        filename=filename,
+        kind=kind,
+    )
+    # ingest_file has committed the rows by now, so the job is there for the worker.
     executor.submit(result.job_id)
     return UploadOut(title_id=result.title_id, asset_id=result.asset_id, job_id=result.job_id)
 

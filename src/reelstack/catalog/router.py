@@ -12,7 +12,8 @@ from reelstack.deps import DbSession
 from reelstack.playback.urls import poster_url
 from reelstack.problems import responses
 
-router = APIRouter(prefix="/v1/titles", tags=["catalog"])
+# Mounted under the viewer parent router (reelstack.api): /v1/titles.
+router = APIRouter(prefix="/titles", tags=["catalog"])
 
 
 def _out(title: Title, asset: Asset | None) -> TitleOut:

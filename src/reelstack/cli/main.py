@@ -12,6 +12,7 @@ from reelstack.cli.signals import terminate_as_interrupt
 
 if TYPE_CHECKING:
     from reelstack.config import Settings
+    from reelstack.security import KeySource
 
 app = typer.Typer(no_args_is_help=True, help="Reelstack: an open-source OTT backend.")
 console = Console(stderr=True)
@@ -43,10 +44,62 @@ def _serve(settings: Settings) -> None:
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
+def _server_settings() -> Settings:
+    """Settings for serving: the admin key resolved and production mode checked.
+
+    Refuses (exit 2, one line per offending setting) when production mode meets demo
+    secrets, wildcard CORS or a missing or weak admin key.
+    """
+    from reelstack.config import UnsafeProductionSettings, check_production
+    from reelstack.security import with_admin_key
+
+    settings, source = with_admin_key(_settings())
+    try:
+        check_production(settings)
+    except UnsafeProductionSettings as exc:
+        console.print(str(exc), style="red", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    _print_admin_key(settings, source)
+    return settings
+
+
+def _print_admin_key(settings: Settings, source: KeySource) -> None:
+    from reelstack.security import KeySource, admin_key_path
+
+    base = f"http://{settings.host}:{settings.port}"
+    if source is KeySource.ENV:
+        console.print("admin API key: from REELSTACK_ADMIN_API_KEY", highlight=False)
+        shown = "$REELSTACK_ADMIN_API_KEY"
+    elif settings.admin_api_key is not None:
+        verb = "generated" if source is KeySource.GENERATED else "kept"
+        shown = settings.admin_api_key.get_secret_value()
+        console.print(
+            f"admin API key ({verb} in {admin_key_path(settings)}): {shown}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        return
+    console.print(
+        f'  curl -H "Authorization: Bearer {shown}" {base}/v1/admin/jobs',
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 @app.command()
 def api() -> None:
-    """Serve the API (with the embedded worker unless REELSTACK_EMBEDDED_WORKER=false)."""
-    _serve(_settings())
+    """Serve the API (with the embedded worker unless REELSTACK_EMBEDDED_WORKER=false).
+
+    The admin API key is REELSTACK_ADMIN_API_KEY when set. In demo mode without it, the
+    key kept in the data dir (file ``admin-api-key``, mode 0600) is used, generated on
+    the first start, exactly as ``reelstack run`` does, so both commands accept the same
+    key; it is printed at start. In production mode the key must be set, or nothing
+    starts.
+    """
+    _serve(_server_settings())
 
 
 @app.command()
@@ -84,11 +137,15 @@ def demo() -> None:
 
 @app.command()
 def run() -> None:
-    """Migrate, seed the demo title and serve everything on one port."""
+    """Migrate, seed the demo title and serve everything on one port.
+
+    Prints the admin API key (generated into the data dir on first start, unless
+    REELSTACK_ADMIN_API_KEY is set) with a curl example.
+    """
     from reelstack.cli.seed import seed_demo
     from reelstack.db import migrate as run_migrations
 
-    settings = _settings()
+    settings = _server_settings()
     run_migrations(settings.resolved_database_url)
     seed_demo(settings, console=console)
     console.print(f"Reelstack on http://{settings.host}:{settings.port}/  (player: /app/)")

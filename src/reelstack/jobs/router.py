@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -9,8 +10,10 @@ from reelstack.jobs import service
 from reelstack.jobs.models import JobState
 from reelstack.jobs.schemas import JobOut
 from reelstack.problems import responses
+from reelstack.uow import on_commit
 
-router = APIRouter(prefix="/v1/admin/jobs", tags=["jobs"])
+# Mounted under the admin parent router (reelstack.api): /v1/admin/jobs.
+router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
 @router.get("", response_model=list[JobOut], operation_id="listJobs")
@@ -39,8 +42,8 @@ def get_job(job_id: str, session: DbSession) -> JobOut:
 def cancel_job(job_id: str, session: DbSession, executor: ExecutorDep) -> JobOut:
     """Cancel a job: a queued one at once; a running one stops FFmpeg and removes output."""
     job = service.request_cancel(session=session, job_id=job_id)
-    session.commit()
-    executor.cancel(job_id)
+    # A running job's worker must see cancel_requested when told to stop.
+    on_commit(session, partial(executor.cancel, job_id))
     return JobOut.model_validate(job)
 
 
@@ -50,6 +53,5 @@ def cancel_job(job_id: str, session: DbSession, executor: ExecutorDep) -> JobOut
 def retry_job(job_id: str, session: DbSession, executor: ExecutorDep) -> JobOut:
     """Re-queue a failed job."""
     job = service.retry_job(session=session, job_id=job_id)
-    session.commit()
-    executor.submit(job_id)
+    on_commit(session, partial(executor.submit, job_id))
     return JobOut.model_validate(job)

@@ -7,7 +7,8 @@ from reelstack.playback import service, urls
 from reelstack.playback.schemas import PlaybackOut, PlaybackRequest
 from reelstack.problems import responses
 
-router = APIRouter(prefix="/v1/playback", tags=["playback"])
+# Mounted under the viewer parent router (reelstack.api): /v1/playback.
+router = APIRouter(prefix="/playback", tags=["playback"])
 
 
 @router.post(

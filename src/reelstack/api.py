@@ -1,0 +1,74 @@
+"""The API's shape, in one place: three parent routers and what hangs under each.
+
+- public: ``/healthz``, ``/readyz``, ``/metrics``, delivery (``/media/...``); the app
+  adds ``/openapi.json`` and the player (``/app/``) next to it.
+- viewer (``/v1``): titles, playback.
+- admin (``/v1/admin``): uploads, assets, jobs. The guard is a dependency of this parent
+  router, so a route added under it is protected without a line of its own.
+
+Domain routers carry prefixes relative to their parent (the jobs router is ``/jobs``).
+A route under ``/v1/admin`` mounted anywhere else is caught by tests/api/test_guard.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import func, select
+
+from reelstack import delivery, ops, problems
+from reelstack.assets.router import router as assets_router
+from reelstack.catalog.router import router as catalog_router
+from reelstack.db import session_scope
+from reelstack.jobs.models import Job
+from reelstack.jobs.router import router as jobs_router
+from reelstack.playback.router import router as playback_router
+from reelstack.runtime import Runtime
+from reelstack.security import require_admin
+
+VIEWER_PREFIX = "/v1"
+ADMIN_PREFIX = "/v1/admin"
+
+
+def public_router() -> APIRouter:
+    router = APIRouter()
+    router.include_router(ops.router)
+    router.include_router(delivery.router)
+    return router
+
+
+def viewer_router() -> APIRouter:
+    router = APIRouter(prefix=VIEWER_PREFIX)
+    router.include_router(catalog_router)
+    router.include_router(playback_router)
+    return router
+
+
+def admin_router() -> APIRouter:
+    router = APIRouter(
+        prefix=ADMIN_PREFIX,
+        dependencies=[Depends(require_admin)],
+        responses=problems.responses(401),
+    )
+    router.include_router(assets_router)
+    router.include_router(jobs_router)
+    return router
+
+
+def api_router() -> APIRouter:
+    """Every API route, composed fresh (an app includes copies of the routes)."""
+    root = APIRouter()
+    root.include_router(public_router())
+    root.include_router(viewer_router())
+    root.include_router(admin_router())
+    return root
+
+
+def job_counts(runtime: Runtime) -> Iterable[tuple[str, str, int]]:
+    """(kind, state, count) of the job rows: the ``reelstack_jobs`` gauge at scrape time."""
+    with session_scope(runtime.sessions) as session:
+        rows = session.execute(
+            select(Job.kind, Job.state, func.count()).group_by(Job.kind, Job.state)
+        ).all()
+    return [(str(kind), str(state), int(count)) for kind, state, count in rows]
