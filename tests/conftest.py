@@ -140,6 +140,14 @@ def wait_for_job(client: TestClient, job_id: str, timeout_s: float = 120) -> dic
     raise AssertionError(f"job {job_id} did not finish in {timeout_s}s")
 
 
+def child_job(client: TestClient, parent_id: str, kind: str = "transcode") -> dict[str, Any]:
+    """The (newest) child of ``kind`` in a job graph, e.g. a process_asset's transcode."""
+    kids = client.get("/v1/admin/jobs", params={"parent_id": parent_id, "kind": kind}).json()
+    assert kids, f"job {parent_id} has no {kind} child"
+    child: dict[str, Any] = kids[0]
+    return child
+
+
 def media_files(runtime: Runtime) -> list[str]:
     """Every stored object (staging excluded): used to prove nothing was left behind."""
     return [o.key for o in runtime.storage.list("assets")]

@@ -8,7 +8,7 @@ from reelstack.assets.models import AssetStatus
 from reelstack.catalog import service as catalog
 from reelstack.db import session_scope
 from reelstack.runtime import Runtime
-from tests.factories import make_asset
+from tests.factories import make_title_with_asset
 
 
 def test_health_ready_openapi(client: TestClient) -> None:
@@ -48,10 +48,7 @@ def test_playback_validation_and_mass_assignment(client: TestClient) -> None:
 
 def test_playback_of_unready_title_is_409(client: TestClient, runtime: Runtime) -> None:
     with session_scope(runtime.sessions) as s:
-        asset = make_asset(AssetStatus.PROCESSING)
-        s.add(asset)
-        s.flush()
-        processing = catalog.create_title(session=s, title="Processing", asset_id=asset.id).id
+        processing, _ = make_title_with_asset(s, "Processing", AssetStatus.PROCESSING)
         bare = catalog.create_title(session=s, title="No media").id
     for title_id, state in ((processing, "processing"), (bare, "no_media")):
         resp = client.post("/v1/playback", json={"title_id": title_id})
@@ -64,20 +61,17 @@ def test_playback_of_unready_title_is_409(client: TestClient, runtime: Runtime) 
 
 def test_playback_of_ready_title(client: TestClient, runtime: Runtime) -> None:
     with session_scope(runtime.sessions) as s:
-        asset = make_asset(AssetStatus.READY)
-        s.add(asset)
-        s.flush()
-        title_id = catalog.create_title(session=s, title="Ready", asset_id=asset.id).id
-        asset_id = asset.id
+        title_id, asset_id = make_title_with_asset(s, "Ready", AssetStatus.READY)
     resp = client.post("/v1/playback", json={"title_id": title_id})
     assert resp.status_code == 201
     body = resp.json()
-    assert body["hls"] == f"/media/{asset_id}/master.m3u8"
-    assert body["dash"].startswith(f"/media/{asset_id}/") and body["dash"].endswith(".mpd")
+    # Versioned, immutable URLs: a re-publish never changes what they return.
+    assert body["hls"] == f"/media/{asset_id}/v1/master.m3u8"
+    assert body["dash"] == f"/media/{asset_id}/v1/manifest.mpd"
     assert body["session_id"] and body["expires_at"]
     listed = client.get(f"/v1/titles/{title_id}").json()
     assert listed["status"] == "ready"
-    assert listed["poster_url"].startswith(f"/media/{asset_id}/")
+    assert listed["poster_url"] == f"/media/{asset_id}/v1/poster.jpg"
 
 
 def test_titles_keyset_pagination(client: TestClient, runtime: Runtime) -> None:
@@ -133,14 +127,13 @@ def test_request_ids(client: TestClient) -> None:
 
 
 def test_readyz_reports_unwritable_storage(client: TestClient, runtime: Runtime) -> None:
-    staging = runtime.settings.data_dir / "media" / ".staging"
-    staging.rmdir()
-    staging.write_bytes(b"")  # a file where the staging directory should be
+    # A file where readyz's probe objects go: storage refuses the write.
+    blocker = runtime.settings.data_dir / "media" / "readyz"
+    blocker.write_bytes(b"")
     try:
         resp = client.get("/readyz")
     finally:
-        staging.unlink()
-        staging.mkdir()
+        blocker.unlink()
     assert resp.status_code == 503
     assert resp.json()["code"] == "not_ready"
     assert "storage" in resp.json()["detail"]

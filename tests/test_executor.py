@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from reelstack.assets import pipeline
-from reelstack.assets.service import ingest_file
+from reelstack.bootstrap import job_registry
 from reelstack.db import session_scope
+from reelstack.ingest.service import ingest_file
 from reelstack.jobs import service
 from reelstack.jobs.executor import LocalExecutor
 from reelstack.jobs.models import JobState
@@ -36,26 +37,28 @@ def test_two_workers_race_for_one_job(
     ids = ingest_file(runtime=runtime, path=clips["landscape"], title="Raced")
     # Two runtimes = two connection pools, as two processes would have.
     other = build_runtime(runtime.settings)
-    workers = [LocalExecutor(runtime), LocalExecutor(other)]
+    workers = [LocalExecutor(runtime, job_registry()), LocalExecutor(other, job_registry())]
     workers[1].worker_name += "-b"
     for w in workers:
-        w.start(resume=False)
+        w.start(recover=False)
     for w in workers:
         w.submit(ids.job_id)
     for w in workers:
-        assert w.wait_idle(60)
+        assert w.wait_for([ids.job_id], 60)
         w.stop()
     other.close()
     assert len(runs) == 1
     with session_scope(runtime.sessions) as s:
         job = service.get_job(session=s, job_id=ids.job_id)
+        [child] = service.children(session=s, parent_id=ids.job_id)
         assert (job.state, job.attempts) == (JobState.SUCCEEDED, 1)
+        assert (child.state, child.attempts) == (JobState.SUCCEEDED, 1)
 
 
 def test_poller_picks_up_jobs_queued_elsewhere(runtime: Runtime, clips: dict[str, Path]) -> None:
     """A job queued by another process (the CLI) runs without anyone calling submit()."""
-    executor = LocalExecutor(runtime)
-    executor.start(resume=True, poll_interval_s=0.2)
+    executor = LocalExecutor(runtime, job_registry())
+    executor.start()
     try:
         ids = ingest_file(runtime=runtime, path=clips["landscape"], title="Queued by the CLI")
         end = time.monotonic() + 60

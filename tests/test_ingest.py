@@ -16,8 +16,7 @@ from tests.conftest import ADMIN_HEADERS, media_files, row_counts
 def _nothing_left(runtime: Runtime) -> None:
     assert set(row_counts(runtime).values()) == {0}
     assert media_files(runtime) == []
-    staging = runtime.settings.data_dir / "media" / ".staging"
-    assert list(staging.iterdir()) == []
+    assert list(runtime.workdir.root.iterdir()) == []
 
 
 def _still_png(tmp: Path) -> bytes:

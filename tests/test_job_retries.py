@@ -10,18 +10,11 @@ from fastapi.testclient import TestClient
 
 from reelstack.app import create_app
 from reelstack.assets import pipeline
-from reelstack.jobs.runner import retry_delay_s
 from reelstack.media.errors import ProcessingFailed
 from reelstack.runtime import Runtime, build_runtime
-from tests.conftest import ADMIN_HEADERS, media_files, wait_for_job
+from tests.conftest import ADMIN_HEADERS, child_job, media_files, wait_for_job
 
 pytestmark = pytest.mark.e2e
-
-
-def test_backoff_grows_and_is_capped() -> None:
-    assert [retry_delay_s(n) for n in (1, 2, 3)] == [5.0, 20.0, 45.0]
-    assert retry_delay_s(100) == 300.0
-    assert retry_delay_s(2, base_s=0.5) == 2.0
 
 
 def _fast_retry_client(runtime: Runtime) -> tuple[TestClient, Runtime]:
@@ -59,11 +52,14 @@ def test_transient_failure_is_retried(
     client, rt = _fast_retry_client(runtime)
     with client:
         ids = _upload(client, clips["landscape"])
-        job = wait_for_job(client, ids["job_id"])
+        assert wait_for_job(client, ids["job_id"])["state"] == "succeeded"
+        job = child_job(client, ids["job_id"])
         asset = client.get(f"/v1/admin/assets/{ids['asset_id']}").json()
     rt.close()
     assert len(calls) == 2
     assert (job["state"], job["attempts"], job["error"]) == ("succeeded", 2, None)
+    # The failed attempt's version was removed; the retry published the next one.
+    assert asset["version"] == 2
     assert asset["status"] == "ready"
 
 
@@ -74,12 +70,16 @@ def test_last_failure_is_final_with_reason(
     client, rt = _fast_retry_client(runtime)
     with client:
         ids = _upload(client, clips["landscape"])
-        job = wait_for_job(client, ids["job_id"])
+        parent = wait_for_job(client, ids["job_id"])
+        job = child_job(client, ids["job_id"])
         asset = client.get(f"/v1/admin/assets/{ids['asset_id']}").json()
         play = client.post("/v1/playback", json={"title_id": ids["title_id"]})
     assert len(calls) == 3
     assert (job["state"], job["attempts"]) == ("failed", 3)
     assert "simulated disk hiccup" in job["error"]
+    # The parent fails with its child, naming it and its reason.
+    assert parent["state"] == "failed"
+    assert job["id"] in parent["error"] and "simulated disk hiccup" in parent["error"]
     assert asset["status"] == "failed" and "simulated disk hiccup" in asset["error"]
     assert play.status_code == 409
     # The source is kept for a retry; nothing half-packaged was published.
@@ -89,8 +89,9 @@ def test_last_failure_is_final_with_reason(
     monkeypatch.setattr(pipeline, "transcode_and_package", _real_package())
     with TestClient(create_app(runtime=rt), headers=ADMIN_HEADERS) as client:
         retried = client.post(f"/v1/admin/jobs/{ids['job_id']}/retry")
-        assert retried.status_code == 200 and retried.json()["state"] == "queued"
-        job = wait_for_job(client, ids["job_id"])
+        assert retried.status_code == 200 and retried.json()["state"] == "waiting"
+        assert wait_for_job(client, ids["job_id"])["state"] == "succeeded"
+        job = child_job(client, ids["job_id"])
         assert client.get(f"/v1/admin/assets/{ids['asset_id']}").json()["status"] == "ready"
     rt.close()
     assert (job["state"], job["attempts"]) == ("succeeded", 1)

@@ -33,7 +33,8 @@ def test_seed_demo_once(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> 
 
     rt = build_runtime(settings)
     counts = row_counts(rt)
-    assert (counts["titles"], counts["assets"], counts["jobs"]) == (1, 1, 1)
+    # One title, one asset, and its processing graph (parent + transcode).
+    assert (counts["titles"], counts["assets"], counts["jobs"]) == (1, 1, 2)
     assert seed.seed_demo(settings, console=console) is None  # not twice
     assert row_counts(rt)["titles"] == 1
     rt.close()

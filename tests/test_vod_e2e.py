@@ -19,7 +19,7 @@ from reelstack.db import session_scope
 from reelstack.jobs import service as job_service
 from reelstack.jobs.models import JobState
 from reelstack.runtime import Runtime, build_runtime
-from tests.conftest import ADMIN_HEADERS, media_files, row_counts, wait_for_job
+from tests.conftest import ADMIN_HEADERS, child_job, media_files, row_counts, wait_for_job
 from tests.procs import live_ffmpeg
 
 pytestmark = pytest.mark.e2e
@@ -56,12 +56,17 @@ def test_upload_transcode_and_serve(
     client, _ = tiny_client
     ids = _upload(client, clips["landscape"], "Landscape")
     job = wait_for_job(client, ids["job_id"])
-    assert job["state"] == "succeeded", job
-    assert job["progress"] == 100.0 and job["attempts"] == 1
+    assert (job["state"], job["kind"], job["attempts"]) == ("succeeded", "process_asset", 1), job
+    transcode = child_job(client, ids["job_id"])
+    assert (transcode["state"], transcode["progress"], transcode["attempts"]) == (
+        "succeeded",
+        100.0,
+        1,
+    )
 
     asset = client.get(f"/v1/admin/assets/{ids['asset_id']}").json()
-    assert asset["status"] == "ready"
-    assert (asset["width"], asset["height"], asset["audio_channels"]) == (320, 180, 2)
+    assert (asset["status"], asset["version"]) == ("ready", 1)
+    assert (asset["width"], asset["height"]) == (320, 180)
     assert sorted(r["height"] for r in asset["renditions"]) == [144, 180]
     [audio] = asset["audio_tracks"]
     assert (audio["language"], audio["default"], audio["channels"]) == ("und", True, 2)
@@ -75,7 +80,9 @@ def test_upload_transcode_and_serve(
     master = client.get(play["hls"], headers={"Origin": "http://other.example"})
     assert master.status_code == 200
     assert master.headers["content-type"].startswith("application/vnd.apple.mpegurl")
-    assert master.headers["cache-control"] == "public, max-age=10"
+    # The URL names one immutable version: manifests are cacheable for a year too.
+    assert play["hls"] == f"/media/{ids['asset_id']}/v1/master.m3u8"
+    assert master.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert master.headers["access-control-allow-origin"] == "*"
     assert "#EXT-X-STREAM-INF" in master.text and 'CODECS="avc1.' in master.text
 
@@ -121,6 +128,8 @@ def test_upload_transcode_and_serve(
     assert garbled.status_code == 400 and garbled.json()["code"] == "bad_request"
     assert client.head(first_seg).headers["content-length"] == str(len(full.content))
     assert client.get(f"{base}/../../source/original.mp4").status_code == 404
+    assert client.get(f"{base}/../source/original.mp4").status_code == 404
+    assert client.get(f"/media/{ids['asset_id']}/master.m3u8").status_code == 404
     assert client.get(f"{base}/nope.m4s").json()["code"] == "not_found"
 
 
@@ -160,18 +169,19 @@ def test_cancel_running_job_stops_ffmpeg_and_removes_output(
     ids = _upload(client, clip, "Long")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        job = client.get(f"/v1/admin/jobs/{ids['job_id']}").json()
+        job = child_job(client, ids["job_id"])
         if job["state"] == "running" and job["progress"] > 0:
             break
         time.sleep(0.1)
     assert job["state"] == "running", job
-    staging = runtime.settings.data_dir / "media" / ".staging"
+    staging = runtime.workdir.root
     assert live_ffmpeg(argument=str(staging)), "FFmpeg should be running"
 
     resp = client.post(f"/v1/admin/jobs/{ids['job_id']}/cancel")
     assert resp.status_code == 200
     job = wait_for_job(client, ids["job_id"], timeout_s=30)
     assert job["state"] == "cancelled"
+    assert wait_for_job(client, child_job(client, ids["job_id"])["id"])["state"] == "cancelled"
     assert live_ffmpeg(argument=str(staging)) == []
     assert list(staging.iterdir()) == []
     # The source is kept (nothing lost); no packaged output exists.
@@ -184,34 +194,35 @@ def test_cancel_running_job_stops_ffmpeg_and_removes_output(
 
 
 def test_restart_recovers_job_left_running(runtime: Runtime, clips: dict[str, Path]) -> None:
-    from reelstack.assets.service import ingest_file
+    import socket
+
+    from reelstack.ingest.service import ingest_file
 
     ids = ingest_file(runtime=runtime, path=clips["landscape"], title="Orphan")
     with session_scope(runtime.sessions) as s:
         # Claimed by a process that has since died (no such pid on this host).
-        import socket
-
-        job_service.claim_job(
-            session=s, job_id=ids.job_id, worker=f"{socket.gethostname()}:4194311"
-        )
-    assert row_counts(runtime)["jobs"] == 1
+        claimed = job_service.claim_next(session=s, worker=f"{socket.gethostname()}:4194311")
+        assert claimed is not None and claimed.kind.value == "transcode"
+        child_id = claimed.id
+    assert row_counts(runtime)["jobs"] == 2
     with TestClient(create_app(runtime=runtime), headers=ADMIN_HEADERS) as client:
         job = wait_for_job(client, ids.job_id)
+        child = client.get(f"/v1/admin/jobs/{child_id}").json()
     assert job["state"] == JobState.SUCCEEDED.value
-    assert job["attempts"] == 2  # the dead attempt counts
+    assert child["attempts"] == 2  # the dead attempt counts
 
 
 def test_shutdown_requeues_running_job(runtime: Runtime, tmp_path: Path) -> None:
-    from reelstack.assets.service import ingest_file
+    from reelstack.bootstrap import job_registry
+    from reelstack.ingest.service import ingest_file
     from reelstack.jobs.executor import LocalExecutor
     from reelstack.media.testclips import make_test_clip
 
     clip = make_test_clip(tmp_path / "long.mp4", width=640, height=360, duration_s=60)
     ids = ingest_file(runtime=runtime, path=clip, title="Interrupted")
-    executor = LocalExecutor(runtime)
-    executor.start(resume=False)
-    executor.submit(ids.job_id)
-    staging = runtime.settings.data_dir / "media" / ".staging"
+    executor = LocalExecutor(runtime, job_registry())
+    executor.start(recover=False)
+    staging = runtime.workdir.root
     deadline = time.monotonic() + 30
     while not live_ffmpeg(argument=str(staging)) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -219,8 +230,9 @@ def test_shutdown_requeues_running_job(runtime: Runtime, tmp_path: Path) -> None
     executor.stop()
     # The process stopping is not the user cancelling: the job waits for the next start.
     with session_scope(runtime.sessions) as s:
-        job = job_service.get_job(session=s, job_id=ids.job_id)
+        [job] = job_service.children(session=s, parent_id=ids.job_id)
         assert (job.state, job.attempts, job.cancel_requested) == (JobState.QUEUED, 0, False)
+        assert job_service.get_job(session=s, job_id=ids.job_id).state is JobState.WAITING
     assert live_ffmpeg(argument=str(staging)) == []
     assert list(staging.iterdir()) == []
     assert [k.split("/", 2)[2] for k in media_files(runtime)] == ["source/original.mp4"]

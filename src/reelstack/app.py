@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from reelstack import __version__, api, problems
+from reelstack.bootstrap import job_registry
 from reelstack.config import Settings, check_production, get_settings
 from reelstack.jobs.executor import Executor, LocalExecutor
 from reelstack.logs import configure_logging
@@ -40,9 +41,10 @@ def create_app(
     check_production(settings)
     configure_logging(level=settings.log_level, json=settings.log_json)
     runtime = runtime or build_runtime(settings)
+    registry = job_registry()
     owned_executor: LocalExecutor | None = None
     if executor is None:
-        owned_executor = LocalExecutor(runtime, concurrency=settings.worker_concurrency)
+        owned_executor = LocalExecutor(runtime, registry)
         executor = owned_executor
 
     @asynccontextmanager
@@ -73,6 +75,7 @@ def create_app(
     app.openapi = openapi  # type: ignore[method-assign]
     app.state.runtime = runtime
     app.state.executor = executor
+    app.state.job_registry = registry
     app.state.metrics = AppMetrics(job_counts=partial(api.job_counts, runtime))
     problems.install(app)
     # The first added is the innermost: RequestContext runs inside CORS, so even its

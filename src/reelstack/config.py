@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reelstack.storage.factory import parse_storage_url
@@ -58,15 +58,26 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20 * 1024**3
     # Comma-separated list; "*" allows any origin.
     cors_allow_origins: str = "*"
-    # In-process executor width: concurrent FFmpeg jobs in the embedded topology.
-    worker_concurrency: int = 1
-    job_max_attempts: int = 3
-    # Wait before retry n is base * n**2 seconds (5, 20, 45, ...), capped at 5 minutes.
-    job_retry_base_s: float = 5.0
+    # In-process executor width (pool size): concurrent jobs in the embedded topology.
+    worker_concurrency: int = Field(default=1, ge=1, le=64)
+    job_max_attempts: int = Field(default=3, ge=1, le=100)
+    # Wait before retry n is base * n**2 seconds (5, 20, 45, ...), capped at the cap.
+    job_retry_base_s: float = Field(default=5.0, ge=0.0)
+    job_retry_cap_s: float = Field(default=300.0, ge=0.0)
+    # A running job whose heartbeat is older than this is taken over by another worker.
+    job_stale_after_s: float = Field(default=60.0, gt=0.0)
+    # A running job's heartbeat period (from its own thread); well under stale_after_s.
+    job_heartbeat_interval_s: float = Field(default=5.0, gt=0.0)
+    # How often an idle worker looks for due jobs (submits wake it at once).
+    job_poll_interval_s: float = Field(default=2.0, gt=0.0)
+    # Old media versions stay this long after a new one is published (default 24 h).
+    media_grace_s: float = Field(default=24 * 3600.0, ge=0.0)
     ladder: str = "default"
     playback_ttl_s: int = 6 * 3600
-    # Seconds a VOD manifest may be cached by players and edges.
-    manifest_max_age_s: int = 10
+    # Send media requests to the store's own time-limited URL (S3) instead of streaming
+    # them through the API; stores without such URLs (local disk) are always streamed.
+    delivery_redirect: bool = False
+    delivery_url_ttl_s: int = Field(default=300, ge=10, le=7 * 24 * 3600)
     # Start the in-process executor with the API (embedded topology).
     embedded_worker: bool = True
     # "production" refuses to start with demo secrets, wildcard CORS or a weak admin key.
@@ -75,6 +86,19 @@ class Settings(BaseSettings):
     admin_api_key: SecretStr | None = None
     # Share of /metrics, /healthz and .m4s access-log lines kept (others always logged).
     access_log_sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _check_job_timing(self) -> Settings:
+        if self.job_heartbeat_interval_s * 2 > self.job_stale_after_s:
+            raise ValueError(
+                "REELSTACK_JOB_HEARTBEAT_INTERVAL_S must be at most half of "
+                "REELSTACK_JOB_STALE_AFTER_S, or live jobs would look dead"
+            )
+        if self.job_retry_cap_s < self.job_retry_base_s:
+            raise ValueError(
+                "REELSTACK_JOB_RETRY_CAP_S must not be below REELSTACK_JOB_RETRY_BASE_S"
+            )
+        return self
 
     @property
     def resolved_database_url(self) -> str:

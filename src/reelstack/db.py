@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from pydantic import TypeAdapter
+from sqlalchemy import JSON, DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -45,6 +46,31 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012
+
+
+class PydanticJSON(TypeDecorator[Any]):
+    """A JSON column read back as a typed Pydantic value (model, list of models, union).
+
+    Values are validated on the way in and out, so a row never holds a shape its type
+    does not describe.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, adapter: TypeAdapter[Any]) -> None:
+        super().__init__()
+        self.adapter = adapter
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:  # noqa: ARG002
+        if value is None:
+            return None
+        return self.adapter.dump_python(self.adapter.validate_python(value), mode="json")
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:  # noqa: ARG002
+        if value is None:
+            return None
+        return self.adapter.validate_python(value)
 
 
 def enum_type(enum_cls: type[enum.StrEnum], name: str) -> Enum:

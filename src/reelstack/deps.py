@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from reelstack.db import session_scope
 from reelstack.jobs.executor import Executor
+from reelstack.jobs.registry import JobRegistry
 from reelstack.runtime import Runtime
 
 
@@ -21,6 +22,11 @@ def get_runtime(request: Request) -> Runtime:
 def get_executor(request: Request) -> Executor:
     executor: Executor = request.app.state.executor
     return executor
+
+
+def get_job_registry(request: Request) -> JobRegistry:
+    registry: JobRegistry = request.app.state.job_registry
+    return registry
 
 
 def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
@@ -37,4 +43,5 @@ def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[S
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ExecutorDep = Annotated[Executor, Depends(get_executor)]
+JobRegistryDep = Annotated[JobRegistry, Depends(get_job_registry)]
 DbSession = Annotated[Session, Depends(get_session, scope="function")]

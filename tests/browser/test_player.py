@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from reelstack.app import WEB_DIR, create_app
-from reelstack.assets.service import IngestResult, ingest_file
+from reelstack.bootstrap import job_registry
+from reelstack.ingest.service import IngestResult, ingest_file
 from reelstack.jobs.executor import LocalExecutor
 from reelstack.media.testclips import make_test_clip
 from reelstack.runtime import Runtime, build_runtime
@@ -54,10 +55,9 @@ def _browser_runtime(runtime: Runtime) -> Runtime:
 def _ready_title(rt: Runtime, clip: Path, title: str) -> IngestResult:
     """Ingest ``clip`` and transcode it here and now."""
     ids = ingest_file(runtime=rt, path=clip, title=title)
-    executor = LocalExecutor(rt)
-    executor.start(resume=False)
-    executor.submit(ids.job_id)
-    assert executor.wait_idle(120)
+    executor = LocalExecutor(rt, job_registry())
+    executor.start(recover=False)
+    assert executor.wait_for([ids.job_id], 120)
     executor.stop()
     return ids
 
@@ -137,23 +137,20 @@ def test_list_refreshes_while_a_title_processes(
 ) -> None:
     from reelstack.assets import service as assets
     from reelstack.assets.models import AssetStatus
-    from reelstack.catalog import service as catalog
+    from reelstack.assets.schemas import TranscodeOutput
     from reelstack.db import session_scope
-    from tests.factories import make_asset
+    from tests.factories import make_title_with_asset
 
     base, _, rt = served
     with session_scope(rt.sessions) as s:
-        asset = make_asset(AssetStatus.PROCESSING)
-        s.add(asset)
-        s.flush()
-        pending = catalog.create_title(session=s, title="Still encoding", asset_id=asset.id).id
-        asset_id = asset.id
+        pending, asset_id = make_title_with_asset(s, "Still encoding", AssetStatus.PROCESSING)
     page.goto(f"{base}/app/")
     button = page.locator(f'button[data-title-id="{pending}"]')
     button.wait_for(timeout=15_000)
     assert button.get_attribute("data-status") == "processing"
     with session_scope(rt.sessions) as s:
-        assets.mark_ready(session=s, asset_id=asset_id, renditions=[])
+        output = TranscodeOutput(version=1, renditions=[], audio_tracks=[])
+        assets.publish(session=s, asset_id=asset_id, output=output)
     # No reload: the page polls while something is processing.
     page.locator(f'button[data-title-id="{pending}"][data-status="ready"]').wait_for(timeout=15_000)
 

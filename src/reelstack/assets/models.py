@@ -1,15 +1,16 @@
-"""Media assets: one uploaded source and the stream packaged from it."""
+"""Media assets: one uploaded source and the versions of the stream packaged from it."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, Integer, String
+from pydantic import TypeAdapter
+from sqlalchemy import BigInteger, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reelstack.db import Base, enum_type, new_id, utcnow
+from reelstack.assets.schemas import AudioTrack, Rendition
+from reelstack.db import Base, PydanticJSON, enum_type, new_id, utcnow
 
 
 class AssetStatus(enum.StrEnum):
@@ -33,13 +34,20 @@ class Asset(Base):
     height: Mapped[int] = mapped_column(Integer)
     fps: Mapped[float] = mapped_column(Float)
     video_codec: Mapped[str] = mapped_column(String(64))
-    audio_channels: Mapped[int | None] = mapped_column(Integer)
     rotation: Mapped[int] = mapped_column(Integer, default=0)
-    probe: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # Filled when packaging succeeds: rendition list as measured from the real segments.
-    renditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    # One entry per packaged audio track, in source order (language, name, role...).
-    audio_tracks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The published media version players get (None until the first publish). Published
+    # versions are immutable: a reprocess writes a new one and switches this pointer in
+    # the transaction that marks the asset ready.
+    version: Mapped[int | None] = mapped_column(Integer)
+    # The next version number an encode attempt takes (each attempt writes its own).
+    next_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The current version's renditions and audio tracks, as measured from the segments.
+    renditions: Mapped[list[Rendition]] = mapped_column(
+        PydanticJSON(TypeAdapter(list[Rendition])), default=list
+    )
+    audio_tracks: Mapped[list[AudioTrack]] = mapped_column(
+        PydanticJSON(TypeAdapter(list[AudioTrack])), default=list
+    )
     error: Mapped[str | None] = mapped_column(String(4000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ready_at: Mapped[datetime | None] = mapped_column()

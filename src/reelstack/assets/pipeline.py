@@ -1,54 +1,153 @@
-"""The transcode job for an asset: source -> ladder -> CMAF + HLS + DASH -> storage."""
+"""The asset job handlers: transcode a version, publish it, purge the old ones.
+
+Graph of one processing run (planned by ``service.plan_processing``)::
+
+    process_asset (waits; publishes)  <-  transcode (encodes version n, uploads it)
+
+Each transcode attempt takes a fresh version number and writes only under its own
+``assets/{id}/media/v{n}/`` prefix, so an attempt that lost its claim can never touch
+what another attempt publishes; it removes its own objects when it notices.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import threading
+from datetime import timedelta
 from typing import Any
 
+import structlog
+from sqlalchemy.orm import Session
+
 from reelstack.assets import service
-from reelstack.db import session_scope
+from reelstack.assets.schemas import AudioTrack, Rendition, TranscodeOutput
+from reelstack.db import utcnow
+from reelstack.jobs import service as job_service
+from reelstack.jobs.context import JobContext
 from reelstack.jobs.errors import JobCancelled, PermanentJobError
-from reelstack.jobs.models import Job
-from reelstack.jobs.runner import JobHandler, ProgressFn
+from reelstack.jobs.models import Job, JobKind
+from reelstack.jobs.payloads import ProcessAssetPayload, PurgeMediaPayload, TranscodePayload
+from reelstack.jobs.registry import JobHandler, JobRegistry
 from reelstack.media.errors import InvalidSource, TranscodeCancelled
 from reelstack.media.package import transcode_and_package
-from reelstack.runtime import Runtime
-from reelstack.storage import media_prefix
+from reelstack.storage import media_prefix, media_version_prefix
+from reelstack.storage.versions import stored_versions
+
+log = structlog.get_logger(__name__)
 
 
-def transcode_asset(
-    runtime: Runtime, job: Job, on_progress: ProgressFn, cancel: threading.Event
-) -> None:
-    """Package the asset's source into a staging dir, then publish it in one swap.
+def transcode(ctx: JobContext) -> dict[str, Any]:
+    """Encode and package the source into a new version and upload it (unpublished)."""
+    payload = ctx.payload
+    assert isinstance(payload, TranscodePayload)
+    rt = ctx.runtime
+    with ctx.transaction() as session:
+        version, key = service.allocate_version(session=session, asset_id=payload.asset_id)
+    prefix = media_version_prefix(payload.asset_id, version)
+    try:
+        with rt.workdir.local_copy(rt.storage, key) as src, rt.workdir.scratch() as out:
+            try:
+                result = transcode_and_package(
+                    source=src,
+                    out_dir=out / "media",
+                    ladder=payload.ladder,
+                    on_progress=ctx.progress,
+                    cancel=ctx.cancel,
+                )
+            except TranscodeCancelled as exc:
+                raise JobCancelled(str(exc)) from exc
+            except InvalidSource as exc:
+                raise PermanentJobError(str(exc)) from exc
+            # Upload only while the claim holds, and prove it held throughout after.
+            with ctx.transaction():
+                pass
+            rt.storage.put_tree(prefix, out / "media")
+            with ctx.transaction():
+                pass
+    except BaseException:
+        # Unpublished and ours alone: nothing may be left of it (a KeyboardInterrupt too).
+        rt.storage.delete_prefix(prefix)
+        raise
+    output = TranscodeOutput(
+        version=version,
+        renditions=[Rendition.model_validate(r, from_attributes=True) for r in result.renditions],
+        audio_tracks=[
+            AudioTrack.model_validate(a, from_attributes=True) for a in result.audio_tracks
+        ],
+    )
+    log.info("asset.version_encoded", asset_id=payload.asset_id, version=version)
+    return output.model_dump(mode="json")
 
-    Nothing is published until FFmpeg and the manifests have all succeeded, so a failure
-    or a cancel leaves no partial output in storage (the staging dir is removed).
-    """
-    with session_scope(runtime.sessions) as session:
-        # A retried job's asset shows as processing again until this attempt ends.
-        key = service.mark_processing(session=session, asset_id=job.asset_id).source_key
-    with runtime.storage.local_path(key) as src, runtime.storage.staging_dir() as out:
-        try:
-            result = transcode_and_package(
-                source=src, out_dir=out, ladder=job.ladder, on_progress=on_progress, cancel=cancel
+
+def process_asset(ctx: JobContext) -> None:
+    """Publish what the transcode child made: the asset's current version switches in
+    the transaction that marks it ready; old versions are purged after the grace period.
+    Idempotent: publishing the same version again changes nothing."""
+    payload = ctx.payload
+    assert isinstance(payload, ProcessAssetPayload)
+    outputs = [
+        TranscodeOutput.model_validate(result)
+        for kind, result in ctx.child_results()
+        if kind is JobKind.TRANSCODE and result is not None
+    ]
+    if len(outputs) != 1:
+        raise PermanentJobError(f"expected one transcode result, found {len(outputs)}")
+    with ctx.transaction() as session:
+        previous = service.publish(session=session, asset_id=payload.asset_id, output=outputs[0])
+        if previous is not None and previous != outputs[0].version:
+            schedule_purge(
+                session=session,
+                asset_id=payload.asset_id,
+                grace_s=ctx.runtime.settings.media_grace_s,
             )
-        except TranscodeCancelled as exc:
-            raise JobCancelled(str(exc)) from exc
-        except InvalidSource as exc:
-            raise PermanentJobError(str(exc)) from exc
-        runtime.storage.put_tree(media_prefix(job.asset_id), out)
-    renditions: list[dict[str, Any]] = [dataclasses.asdict(r) for r in result.renditions]
-    audio: list[dict[str, Any]] = [dataclasses.asdict(a) for a in result.audio_tracks]
-    with session_scope(runtime.sessions) as session:
-        service.mark_ready(
-            session=session, asset_id=job.asset_id, renditions=renditions, audio_tracks=audio
+    log.info("asset.published", asset_id=payload.asset_id, version=outputs[0].version)
+
+
+def schedule_purge(*, session: Session, asset_id: str, grace_s: float) -> Job:
+    """Queue the removal of the versions older than the current one, after ``grace_s``
+    (players that started on an old version finish it)."""
+    return job_service.create_job(
+        session=session,
+        payload=PurgeMediaPayload(asset_id=asset_id),
+        subject_type=service.SUBJECT,
+        subject_id=asset_id,
+        max_attempts=5,
+        priority=200,
+        not_before=utcnow() + timedelta(seconds=grace_s),
+    )
+
+
+def purge_media(ctx: JobContext) -> None:
+    """Delete every stored version older than the current one (newer ones may be an
+    encode in progress), and the pre-versioning layout once a version exists."""
+    payload = ctx.payload
+    assert isinstance(payload, PurgeMediaPayload)
+    with ctx.transaction() as session:
+        current = service.summaries(session=session, asset_ids=[payload.asset_id]).get(
+            payload.asset_id
         )
+    if current is None or current.version is None:
+        return
+    storage = ctx.runtime.storage
+    for version in sorted(stored_versions(storage, payload.asset_id)):
+        if version < current.version:
+            storage.delete_prefix(media_version_prefix(payload.asset_id, version))
+            log.info("asset.version_purged", asset_id=payload.asset_id, version=version)
+    if current.version > 0:
+        # Files of the unversioned layout (before versioning) sit directly in media/.
+        base = media_prefix(payload.asset_id) + "/"
+        for obj in list(storage.list(media_prefix(payload.asset_id))):
+            if "/" not in obj.key.removeprefix(base):
+                storage.delete(obj.key)
 
 
-def transcode_gave_up(runtime: Runtime, job: Job, error: str) -> None:
-    with session_scope(runtime.sessions) as session:
-        service.mark_failed(session=session, asset_id=job.asset_id, error=error)
+def process_gave_up(session: Session, job: Job, reason: str) -> None:
+    payload = job.payload
+    assert isinstance(payload, ProcessAssetPayload)
+    service.mark_failed(session=session, asset_id=payload.asset_id, error=reason)
 
 
-TRANSCODE_HANDLER = JobHandler(run=transcode_asset, on_give_up=transcode_gave_up)
+def register(registry: JobRegistry) -> None:
+    registry.register(
+        JobKind.PROCESS_ASSET, JobHandler(run=process_asset, on_give_up=process_gave_up)
+    )
+    registry.register(JobKind.TRANSCODE, JobHandler(run=transcode))
+    registry.register(JobKind.PURGE_MEDIA, JobHandler(run=purge_media))

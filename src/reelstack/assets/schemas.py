@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from reelstack.assets.models import AssetStatus
 
-
-class RenditionOut(BaseModel):
+class Rendition(BaseModel):
     """One packaged video variant; rates are measured, audio included."""
 
     name: str
@@ -19,7 +18,7 @@ class RenditionOut(BaseModel):
     playlist: str
 
 
-class AudioTrackOut(BaseModel):
+class AudioTrack(BaseModel):
     """One packaged audio track; ``language`` is BCP-47 (``und`` when unknown)."""
 
     language: str
@@ -31,11 +30,14 @@ class AudioTrackOut(BaseModel):
     playlist: str
 
 
+AssetStatusName = Literal["processing", "ready", "failed"]
+
+
 class AssetOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    status: AssetStatus
+    status: AssetStatusName
     original_filename: str | None
     size_bytes: int
     duration_s: float
@@ -43,13 +45,41 @@ class AssetOut(BaseModel):
     height: int
     fps: float
     video_codec: str
-    audio_channels: int | None
     rotation: int
-    renditions: list[RenditionOut]
-    audio_tracks: list[AudioTrackOut]
+    # The published media version (None until the first publish).
+    version: int | None
+    renditions: list[Rendition]
+    audio_tracks: list[AudioTrack]
     error: str | None
     created_at: datetime
     ready_at: datetime | None
+
+
+class AssetSummary(BaseModel):
+    """What other domains may know of an asset (they never read its rows)."""
+
+    id: str
+    status: AssetStatusName
+    duration_s: float
+    version: int | None
+    audio_languages: list[str]
+
+    @property
+    def playable(self) -> bool:
+        return self.status == "ready" and self.version is not None
+
+
+class TranscodeOutput(BaseModel):
+    """The result a transcode job leaves for its parent to publish."""
+
+    version: int
+    renditions: list[Rendition]
+    audio_tracks: list[AudioTrack]
+
+
+class ReprocessOut(BaseModel):
+    asset_id: str
+    job_id: str
 
 
 class UploadOut(BaseModel):

@@ -1,151 +1,226 @@
-"""Assets: ingest a source file, record what it is, and track the packaged stream."""
+"""Assets: probe and store a source, plan its processing graph, publish its versions."""
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reelstack.assets.models import Asset, AssetStatus
-from reelstack.catalog import service as catalog_service
-from reelstack.catalog.models import TitleKind
-from reelstack.db import new_id, session_scope, utcnow
-from reelstack.errors import InvalidMedia, NotFound
+from reelstack.assets.schemas import AssetSummary, TranscodeOutput
+from reelstack.db import new_id, utcnow
+from reelstack.errors import Conflict, InvalidMedia, NotFound
 from reelstack.jobs import service as job_service
-from reelstack.jobs.models import JobKind
+from reelstack.jobs.models import Job, JobKind, JobState
+from reelstack.jobs.payloads import ProcessAssetPayload, TranscodePayload
 from reelstack.media.errors import InvalidSource
 from reelstack.media.probe import ProbeResult, VideoInfo, probe, require_video
-from reelstack.runtime import Runtime
-from reelstack.storage import asset_prefix, source_key
+from reelstack.storage import Storage, asset_prefix, source_key
+
+SUBJECT = "asset"
+# Parents publish, so they go before other work of the same age; encodes follow.
+PROCESS_PRIORITY = 50
+TRANSCODE_PRIORITY = 100
+
+
+class AssetBusy(Conflict):
+    code = "asset_busy"
+    title = "Asset is being processed"
 
 
 @dataclass(frozen=True)
-class IngestResult:
-    title_id: str
-    asset_id: str
-    job_id: str
+class ProbedSource:
+    info: ProbeResult
+    video: VideoInfo
 
 
-def ingest_file(
-    *,
-    runtime: Runtime,
-    path: Path,
-    title: str,
-    original_filename: str | None = None,
-    kind: TitleKind = TitleKind.MOVIE,
-    description: str | None = None,
-    move: bool = False,
-) -> IngestResult:
-    """Validate ``path`` as a video, store it, and create its title, asset and job.
-
-    Raises ``InvalidMedia`` (nothing stored, no rows) when the file is not a usable video.
-    All-or-nothing: if the rows cannot be written, the stored source is removed again.
-    The caller submits ``job_id`` to an executor once this returns.
-    """
+def probe_source(path: Path) -> ProbedSource:
+    """Check ``path`` is a usable video; ``InvalidMedia`` (422) when it is not."""
     try:
         info = probe(path)
-        video = require_video(info)
+        return ProbedSource(info=info, video=require_video(info))
     except InvalidSource as exc:
         raise InvalidMedia(str(exc)) from exc
+
+
+def store_source(*, storage: Storage, path: Path, original_filename: str | None) -> tuple[str, str]:
+    """Store a probed source under a new asset id; returns ``(asset_id, key)``.
+
+    The caller removes it again (``discard_asset_objects``) if its rows are not committed.
+    """
     asset_id = new_id()
     suffix = Path(original_filename or path.name).suffix or ".bin"
     key = source_key(asset_id, suffix)
-    runtime.storage.put_file(key, path, move=move)
-    try:
-        with session_scope(runtime.sessions) as session:
-            asset = _new_asset(
-                asset_id=asset_id, key=key, info=info, video=video, filename=original_filename
-            )
-            session.add(asset)
-            session.flush()
-            title_row = catalog_service.create_title(
-                session=session, title=title, kind=kind, description=description, asset_id=asset_id
-            )
-            job = job_service.create_job(
-                session=session,
-                kind=JobKind.TRANSCODE,
-                asset_id=asset_id,
-                ladder=runtime.settings.ladder,
-                max_attempts=runtime.settings.job_max_attempts,
-            )
-            result = IngestResult(title_id=title_row.id, asset_id=asset_id, job_id=job.id)
-    except BaseException:
-        runtime.storage.delete_prefix(asset_prefix(asset_id))
-        raise
-    return result
+    storage.put_file(key, path)
+    return asset_id, key
 
 
-def _new_asset(
-    *, asset_id: str, key: str, info: ProbeResult, video: VideoInfo, filename: str | None
-) -> Asset:
-    return Asset(
+def discard_asset_objects(*, storage: Storage, asset_id: str) -> None:
+    """Remove every object of an asset (its source and all media versions)."""
+    storage.delete_prefix(asset_prefix(asset_id))
+
+
+def create_asset(
+    *,
+    session: Session,
+    asset_id: str,
+    key: str,
+    source: ProbedSource,
+    original_filename: str | None,
+    ladder: str,
+    max_attempts: int,
+) -> tuple[Asset, Job]:
+    """Add the asset row and its processing graph; returns the asset and the graph's
+    parent job (what a client follows). The caller's transaction commits both."""
+    info, video = source.info, source.video
+    asset = Asset(
         id=asset_id,
         status=AssetStatus.PROCESSING,
         source_key=key,
-        original_filename=filename,
+        original_filename=original_filename,
         size_bytes=info.size_bytes,
         duration_s=info.duration_s,
         width=video.display_width,
         height=video.display_height,
         fps=video.fps,
         video_codec=video.codec,
-        audio_channels=info.audio[0].channels if info.audio else None,
         rotation=video.rotation,
-        probe=_jsonable(dataclasses.asdict(info)),
+        next_version=1,
         renditions=[],
         audio_tracks=[],
     )
+    session.add(asset)
+    session.flush()
+    job = plan_processing(
+        session=session, asset_id=asset_id, ladder=ladder, max_attempts=max_attempts
+    )
+    return asset, job
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
+def plan_processing(*, session: Session, asset_id: str, ladder: str, max_attempts: int) -> Job:
+    """The job graph of one processing run: a ``process_asset`` parent that publishes
+    what its ``transcode`` child made (chunk, thumbnail and subtitle children join it
+    later)."""
+    parent = job_service.create_job(
+        session=session,
+        payload=ProcessAssetPayload(asset_id=asset_id),
+        subject_type=SUBJECT,
+        subject_id=asset_id,
+        max_attempts=max_attempts,
+        priority=PROCESS_PRIORITY,
+        waiting=True,
+    )
+    job_service.create_job(
+        session=session,
+        payload=TranscodePayload(asset_id=asset_id, ladder=ladder),
+        subject_type=SUBJECT,
+        subject_id=asset_id,
+        max_attempts=max_attempts,
+        parent_id=parent.id,
+        priority=TRANSCODE_PRIORITY,
+    )
+    return parent
 
 
-def get_asset(*, session: Session, asset_id: str) -> Asset:
-    asset = session.get(Asset, asset_id)
+def reprocess(*, session: Session, asset_id: str, ladder: str, max_attempts: int) -> Job:
+    """Re-transcode an asset with ``ladder``; the current version keeps playing until
+    the new one is published. 409 ``asset_busy`` while another run is in progress."""
+    asset = get_asset(session=session, asset_id=asset_id, lock=True)
+    active = session.scalar(
+        select(Job.id).where(
+            Job.subject_type == SUBJECT,
+            Job.subject_id == asset.id,
+            Job.kind == JobKind.PROCESS_ASSET,
+            Job.state.in_([JobState.WAITING, JobState.QUEUED, JobState.RUNNING]),
+        )
+    )
+    if active is not None:
+        raise AssetBusy(
+            f"asset {asset_id} is already being processed (job {active})", job_id=active
+        )
+    asset.error = None
+    if asset.version is None:
+        asset.status = AssetStatus.PROCESSING
+    return plan_processing(
+        session=session, asset_id=asset.id, ladder=ladder, max_attempts=max_attempts
+    )
+
+
+def get_asset(*, session: Session, asset_id: str, lock: bool = False) -> Asset:
+    asset = session.get(Asset, asset_id, with_for_update=lock or None)
     if asset is None:
         raise NotFound(f"asset {asset_id} does not exist")
     return asset
 
 
-def mark_ready(
-    *,
-    session: Session,
-    asset_id: str,
-    renditions: list[dict[str, Any]],
-    audio_tracks: list[dict[str, Any]] | None = None,
-) -> Asset:
-    """Record the packaged stream: the asset becomes playable."""
-    asset = get_asset(session=session, asset_id=asset_id)
+def _summary(asset: Asset) -> AssetSummary:
+    return AssetSummary(
+        id=asset.id,
+        status=asset.status.value,
+        duration_s=asset.duration_s,
+        version=asset.version,
+        audio_languages=[t.language for t in asset.audio_tracks],
+    )
+
+
+def summaries(*, session: Session, asset_ids: Iterable[str]) -> dict[str, AssetSummary]:
+    """Typed summaries of the given assets (missing ids are left out)."""
+    ids = sorted(set(asset_ids))
+    if not ids:
+        return {}
+    rows = session.scalars(select(Asset).where(Asset.id.in_(ids)))
+    return {a.id: _summary(a) for a in rows}
+
+
+def allocate_version(*, session: Session, asset_id: str) -> tuple[int, str]:
+    """Take the next media version number for one encode attempt; returns it and the
+    source key. Every attempt writes its own version, so a late writer never touches
+    another attempt's objects."""
+    asset = get_asset(session=session, asset_id=asset_id, lock=True)
+    version = asset.next_version
+    asset.next_version = version + 1
+    if asset.version is None:
+        asset.status = AssetStatus.PROCESSING
+        asset.error = None
+    session.flush()
+    return version, asset.source_key
+
+
+def publish(*, session: Session, asset_id: str, output: TranscodeOutput) -> int | None:
+    """Make ``output.version`` the asset's current version and mark it ready, in the
+    caller's transaction; returns the version it replaced (None on the first publish)."""
+    asset = get_asset(session=session, asset_id=asset_id, lock=True)
+    previous = asset.version
+    asset.version = output.version
     asset.status = AssetStatus.READY
-    asset.renditions = renditions
-    asset.audio_tracks = audio_tracks or []
+    asset.renditions = output.renditions
+    asset.audio_tracks = output.audio_tracks
     asset.error = None
-    asset.ready_at = utcnow()
+    if previous != output.version:
+        asset.ready_at = utcnow()
     session.flush()
-    return asset
+    return previous
 
 
-def mark_processing(*, session: Session, asset_id: str) -> Asset:
-    asset = get_asset(session=session, asset_id=asset_id)
-    asset.status = AssetStatus.PROCESSING
-    asset.error = None
-    session.flush()
-    return asset
-
-
-def mark_failed(*, session: Session, asset_id: str, error: str) -> Asset:
-    asset = get_asset(session=session, asset_id=asset_id)
-    asset.status = AssetStatus.FAILED
+def mark_failed(*, session: Session, asset_id: str, error: str) -> None:
+    """Processing gave up. An asset with a published version keeps playing it (the error
+    is recorded); one without becomes failed. A deleted asset needs nothing."""
+    asset = session.get(Asset, asset_id)
+    if asset is None:
+        return
+    if asset.version is None:
+        asset.status = AssetStatus.FAILED
     asset.error = error[-4000:]
     session.flush()
-    return asset
+
+
+def delete_asset(*, session: Session, asset_id: str) -> None:
+    """Delete the asset's row and its jobs (a running job loses its claim and cleans up
+    after itself). The caller removes its objects once this has committed."""
+    asset = get_asset(session=session, asset_id=asset_id, lock=True)
+    job_service.delete_for_subject(session=session, subject_type=SUBJECT, subject_id=asset.id)
+    session.delete(asset)
+    session.flush()

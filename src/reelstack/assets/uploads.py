@@ -12,10 +12,10 @@ from typing import BinaryIO
 
 from starlette.concurrency import run_in_threadpool
 
-from reelstack.assets import service
-from reelstack.assets.service import IngestResult
 from reelstack.catalog.models import TitleKind
 from reelstack.errors import PayloadTooLarge
+from reelstack.ingest import service
+from reelstack.ingest.service import IngestResult
 from reelstack.runtime import Runtime
 
 # One thread hop per MiB rather than per network chunk (often 64 KiB).

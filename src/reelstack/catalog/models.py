@@ -1,11 +1,12 @@
-"""Catalog titles (a later CMS issue adds series, people, artwork, rails)."""
+"""Catalog titles and the assets they link by role (a later CMS issue adds series,
+people, artwork, rails)."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reelstack.db import Base, enum_type, new_id, utcnow
@@ -18,6 +19,13 @@ class TitleKind(enum.StrEnum):
     CLIP = "clip"
 
 
+class AssetRole(enum.StrEnum):
+    # What plays when a viewer presses play.
+    MAIN = "main"
+    TRAILER = "trailer"
+    EXTRA = "extra"
+
+
 class Title(Base):
     __tablename__ = "titles"
 
@@ -27,7 +35,21 @@ class Title(Base):
     )
     title: Mapped[str] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
-    asset_id: Mapped[str | None] = mapped_column(
-        ForeignKey("assets.id", ondelete="SET NULL"), index=True
-    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class TitleAsset(Base):
+    """One asset linked to a title in a role; a title has at most one main asset."""
+
+    __tablename__ = "title_assets"
+
+    title_id: Mapped[str] = mapped_column(
+        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
+    )
+    asset_id: Mapped[str] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[AssetRole] = mapped_column(enum_type(AssetRole, "asset_role"))
+    # Order among the title's assets of one role (trailers, extras).
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from reelstack.catalog.models import TitleKind
+from reelstack.catalog.models import AssetRole, TitleKind
+
+__all__ = ["AssetRole", "TitleKind", "TitleOut", "TitlePage"]
 
 
 class TitleOut(BaseModel):
@@ -13,7 +15,7 @@ class TitleOut(BaseModel):
     kind: TitleKind
     title: str
     description: str | None
-    # "ready" when playable; otherwise the asset's state or "no_media".
+    # "ready" when playable; otherwise the main asset's state or "no_media".
     status: Literal["processing", "ready", "failed", "no_media"]
     duration_s: float | None
     # BCP-47 codes of the audio tracks, in the order players offer them.

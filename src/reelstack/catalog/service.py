@@ -1,4 +1,8 @@
-"""Catalog: titles and their playable state."""
+"""Catalog: titles, the assets they link by role, and their playable state.
+
+The catalog never reads asset rows: it links asset ids and asks the assets service for
+typed summaries.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,11 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from reelstack.assets.models import Asset
-from reelstack.catalog.models import Title, TitleKind
+from reelstack.assets import service as assets_service
+from reelstack.assets.schemas import AssetSummary
+from reelstack.catalog.models import AssetRole, Title, TitleAsset, TitleKind
+from reelstack.catalog.schemas import TitleOut
+from reelstack.delivery.urls import poster_url
 from reelstack.errors import BadRequest, NotFound
 
 
@@ -20,21 +27,96 @@ def create_title(
     title: str,
     kind: TitleKind = TitleKind.MOVIE,
     description: str | None = None,
-    asset_id: str | None = None,
 ) -> Title:
-    """Add a title (optionally with its asset); the caller's transaction commits it."""
-    row = Title(title=title, kind=kind, description=description, asset_id=asset_id)
+    """Add a title; the caller's transaction commits it."""
+    row = Title(title=title, kind=kind, description=description)
     session.add(row)
     session.flush()
     return row
 
 
-def get_title(*, session: Session, title_id: str) -> tuple[Title, Asset | None]:
+def link_asset(
+    *, session: Session, title_id: str, asset_id: str, role: AssetRole = AssetRole.MAIN
+) -> TitleAsset:
+    """Link an asset to a title in ``role``; a new main asset replaces the old link."""
+    _get(session, title_id)
+    if role is AssetRole.MAIN:
+        for old in session.scalars(
+            select(TitleAsset).where(
+                TitleAsset.title_id == title_id, TitleAsset.role == AssetRole.MAIN
+            )
+        ):
+            session.delete(old)
+        session.flush()
+    position = len(
+        session.scalars(
+            select(TitleAsset.asset_id).where(
+                TitleAsset.title_id == title_id, TitleAsset.role == role
+            )
+        ).all()
+    )
+    link = TitleAsset(title_id=title_id, asset_id=asset_id, role=role, position=position)
+    session.add(link)
+    session.flush()
+    return link
+
+
+def _get(session: Session, title_id: str) -> Title:
     row = session.get(Title, title_id)
     if row is None:
         raise NotFound(f"title {title_id} does not exist")
-    asset = session.get(Asset, row.asset_id) if row.asset_id else None
-    return row, asset
+    return row
+
+
+def main_asset_id(*, session: Session, title_id: str) -> str | None:
+    """The asset that plays for ``title_id`` (404 when the title does not exist)."""
+    _get(session, title_id)
+    return _main_ids(session, [title_id]).get(title_id)
+
+
+def _main_ids(session: Session, title_ids: list[str]) -> dict[str, str]:
+    if not title_ids:
+        return {}
+    rows = session.execute(
+        select(TitleAsset.title_id, TitleAsset.asset_id).where(
+            TitleAsset.title_id.in_(title_ids), TitleAsset.role == AssetRole.MAIN
+        )
+    )
+    return {str(t): str(a) for t, a in rows}
+
+
+def _out(title: Title, asset: AssetSummary | None) -> TitleOut:
+    out = TitleOut(
+        id=title.id,
+        kind=title.kind,
+        title=title.title,
+        description=title.description,
+        status="no_media",
+        duration_s=None,
+        audio_languages=[],
+        poster_url=None,
+        created_at=title.created_at,
+    )
+    if asset is not None:
+        out.status = asset.status
+        out.duration_s = asset.duration_s
+        if asset.playable and asset.version is not None:
+            out.status = "ready"
+            out.poster_url = poster_url(asset.id, asset.version)
+            out.audio_languages = asset.audio_languages
+        elif asset.status == "ready":
+            out.status = "processing"
+    return out
+
+
+def _views(session: Session, titles: list[Title]) -> list[TitleOut]:
+    mains = _main_ids(session, [t.id for t in titles])
+    summaries = assets_service.summaries(session=session, asset_ids=mains.values())
+    return [_out(t, summaries.get(mains.get(t.id, ""))) for t in titles]
+
+
+def get_title(*, session: Session, title_id: str) -> TitleOut:
+    return _views(session, [_get(session, title_id)])[0]
 
 
 def _encode_cursor(created_at: datetime, title_id: str) -> str:
@@ -53,9 +135,9 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 def list_titles(
     *, session: Session, limit: int = 50, cursor: str | None = None, q: str | None = None
-) -> tuple[list[tuple[Title, Asset | None]], str | None]:
+) -> tuple[list[TitleOut], str | None]:
     """Newest first, keyset-paginated on (created_at, id) so pages never skip or repeat."""
-    stmt = select(Title, Asset).outerjoin(Asset, Asset.id == Title.asset_id)
+    stmt = select(Title)
     if q:
         stmt = stmt.where(Title.title.icontains(q, autoescape=True))
     if cursor:
@@ -67,10 +149,9 @@ def list_titles(
             )
         )
     stmt = stmt.order_by(Title.created_at.desc(), Title.id.desc()).limit(limit + 1)
-    rows: list[tuple[Title, Asset | None]] = [(t, a) for t, a in session.execute(stmt)]
+    rows = list(session.scalars(stmt))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1][0]
-        next_cursor = _encode_cursor(last.created_at, last.id)
-    return rows, next_cursor
+        next_cursor = _encode_cursor(rows[-1].created_at, rows[-1].id)
+    return _views(session, rows), next_cursor

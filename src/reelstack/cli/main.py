@@ -159,8 +159,9 @@ def ingest(
     wait: Annotated[bool, typer.Option("--wait", help="Transcode here and wait")] = False,
 ) -> None:
     """Ingest a video file: probe, store, create the title and its transcode job."""
-    from reelstack.assets.service import ingest_file
+    from reelstack.bootstrap import job_registry
     from reelstack.errors import AppError
+    from reelstack.ingest.service import ingest_file
     from reelstack.jobs.executor import LocalExecutor
     from reelstack.runtime import build_runtime
 
@@ -174,13 +175,12 @@ def ingest(
     if not wait:
         console.print("queued: a running `reelstack api` or `reelstack run` will transcode it")
         return
-    executor = LocalExecutor(runtime)
-    executor.start(resume=False)
-    executor.submit(result.job_id)
+    executor = LocalExecutor(runtime, job_registry())
+    executor.start(recover=False)
     started = time.monotonic()
     try:
         with terminate_as_interrupt():
-            executor.wait_idle()
+            executor.wait_for([result.job_id])
     finally:
         # On Ctrl-C or SIGTERM this stops FFmpeg and leaves the job queued for a worker.
         executor.stop()

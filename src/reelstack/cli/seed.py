@@ -15,9 +15,9 @@ DEMO_TITLE = "Reelstack Demo: Test Pattern"
 
 def seed_demo(settings: Settings, *, console: Console) -> str | None:
     """Ingest the demo clip when the catalog is empty; returns the new title id."""
-    from reelstack.assets.service import ingest_file
     from reelstack.catalog.models import Title
     from reelstack.db import session_scope
+    from reelstack.ingest.service import ingest_file
     from reelstack.media.testclips import make_test_clip
     from reelstack.runtime import build_runtime
 

@@ -1,175 +1,215 @@
 """Executors run jobs whose state lives in the database; they hold no state of their own.
 
-``LocalExecutor`` is the embedded default: a few threads in the API process. A Celery
-executor (scale-out issue) calls the same ``run_job`` with the same id.
+``LocalExecutor`` is the embedded default: a pool of threads in the API process that
+claim due jobs straight from the database (``ORDER BY priority, created_at``), so a job
+queued by any process runs, a retry waits out its ``not_before`` even across restarts,
+and nothing is lost when the process dies. A Celery executor (scale-out issue) calls
+the same ``run_job`` with the same ids.
 """
 
 from __future__ import annotations
 
 import os
-import queue
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from typing import Protocol
 
 import structlog
+from sqlalchemy import func, select
 
-from reelstack.db import session_scope
+from reelstack.db import session_scope, utcnow
 from reelstack.jobs import service
+from reelstack.jobs.models import Job, JobState
+from reelstack.jobs.registry import JobRegistry
 from reelstack.jobs.runner import run_job
+from reelstack.jobs.states import TERMINAL
 from reelstack.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
 
 class Executor(Protocol):
-    def submit(self, job_id: str) -> None: ...
+    def submit(self, job_id: str) -> None:
+        """A job was queued (after its commit): run it soon."""
 
-    def cancel(self, job_id: str) -> None: ...
+    def cancel(self, job_id: str) -> None:
+        """A running job's row carries cancel_requested: stop it now if it runs here."""
+
+
+def worker_name() -> str:
+    """``host:pid``: lets recovery on the same host tell a dead worker at once."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class LocalExecutor:
-    """In-process worker threads pulling job ids from a queue."""
+    """In-process worker threads claiming due jobs from the database."""
 
     def __init__(
-        self, runtime: Runtime, *, concurrency: int = 1, stale_after_s: float = 120.0
+        self, runtime: Runtime, registry: JobRegistry, *, concurrency: int | None = None
     ) -> None:
+        settings = runtime.settings
         self.runtime = runtime
-        self.concurrency = max(1, concurrency)
-        self.stale_after_s = stale_after_s
-        self._known: set[str] = set()
-        self.worker_name = f"{socket.gethostname()}:{os.getpid()}"
-        self._queue: queue.Queue[str | None] = queue.Queue()
+        self.registry = registry
+        self.concurrency = max(1, concurrency or settings.worker_concurrency)
+        self.poll_interval_s = settings.job_poll_interval_s
+        self.stale_after_s = settings.job_stale_after_s
+        self.worker_name = worker_name()
         self._threads: list[threading.Thread] = []
-        self._cancel_events: dict[str, threading.Event] = {}
+        self._running: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+        self._wake = threading.Condition()
         self._stopping = threading.Event()
-        self._idle = threading.Condition()
-        self._busy = 0
+        self._last_sweep = 0.0
 
-    def start(self, *, resume: bool = True, poll_interval_s: float | None = 2.0) -> None:
-        """Start the worker threads.
-
-        With ``resume``, jobs left running by a dead process are re-queued and every queued
-        job is picked up, now and then every ``poll_interval_s`` (so a job queued by another
-        process, e.g. ``reelstack ingest``, runs here too; claims are atomic).
-        """
+    def start(self, *, recover: bool = True) -> None:
+        """Start the pool; with ``recover``, jobs left running by dead workers are
+        re-queued first (and again every half ``stale_after_s``)."""
+        self._stopping.clear()
+        for name in self.runtime.workdir.sweep():
+            log.warning("workdir.scratch_removed", dir=name)
+        if recover:
+            self.sweep()
         for i in range(self.concurrency):
             t = threading.Thread(target=self._loop, name=f"reelstack-worker-{i}", daemon=True)
             t.start()
             self._threads.append(t)
-        for name in self.runtime.storage.sweep_staging():
-            log.warning("storage.staging_removed", dir=name)
-        if resume:
-            self.sweep()
-            if poll_interval_s:
-                t = threading.Thread(
-                    target=self._poll, args=(poll_interval_s,), name="reelstack-poll", daemon=True
-                )
-                t.start()
-                self._threads.append(t)
+        self._recover = recover
 
-    def sweep(self) -> None:
-        """Re-queue orphaned jobs, then submit every queued job not already in hand."""
+    def sweep(self) -> list[str]:
+        """Re-queue jobs whose worker died (never the ones running here)."""
+        self._last_sweep = time.monotonic()
         with self._lock:
-            live = set(self._known)
+            live = set(self._running)
         with session_scope(self.runtime.sessions) as session:
-            for job_id in service.recover_orphans(
-                session=session, stale_after_s=self.stale_after_s, live_ids=live
-            ):
-                log.warning("job.recovered", job_id=job_id)
-            pending = service.queued_job_ids(session=session)
-        for job_id in pending:
-            self.submit(job_id)
+            recovered = service.recover_orphans(
+                session=session,
+                stale_after_s=self.stale_after_s,
+                live_ids=live,
+                on_give_up=self.registry.on_give_up,
+            )
+        for job_id in recovered:
+            log.warning("job.recovered", job_id=job_id)
+        if recovered:
+            self._notify()
+        return recovered
 
-    def _poll(self, interval_s: float) -> None:
-        while not self._stopping.wait(interval_s):
-            try:
-                self.sweep()
-            except Exception:  # a database blip must not kill the poller
-                log.exception("executor.sweep_failed")
-
-    def submit(self, job_id: str) -> None:
-        with self._lock:
-            if job_id in self._known:
-                return
-            self._known.add(job_id)
-        with self._idle:
-            self._busy += 1
-        self._queue.put(job_id)
+    def submit(self, job_id: str) -> None:  # noqa: ARG002 - the row is in the database
+        self._notify()
 
     def cancel(self, job_id: str) -> None:
-        """Stop a running job now (its row already carries cancel_requested)."""
         with self._lock:
-            event = self._cancel_events.get(job_id)
+            event = self._running.get(job_id)
         if event is not None:
             event.set()
 
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until every submitted job has been run (for the CLI's --wait and tests)."""
+    def _notify(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    def busy(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+    def wait_for(self, job_ids: Iterable[str], timeout: float | None = None) -> bool:
+        """Block until every job in ``job_ids`` is finished (succeeded, failed, cancelled)."""
+        ids = list(job_ids)
         deadline = None if timeout is None else time.monotonic() + timeout
-        with self._idle:
-            while self._busy:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._idle.wait(remaining)
-        return True
+        while True:
+            with session_scope(self.runtime.sessions) as session:
+                states = session.scalars(select(Job.state).where(Job.id.in_(ids))).all()
+            if len(states) == len(ids) and all(s in TERMINAL for s in states):
+                return True
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no job runs here and none is due or waiting in the database."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self.busy() == 0:
+                with session_scope(self.runtime.sessions) as session:
+                    pending = session.scalar(
+                        select(func.count())
+                        .select_from(Job)
+                        .where(
+                            (Job.state == JobState.RUNNING)
+                            | (Job.state == JobState.WAITING)
+                            | ((Job.state == JobState.QUEUED) & (Job.not_before <= utcnow()))
+                        )
+                    )
+                if not pending:
+                    return True
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
 
     def stop(self, *, timeout: float = 10.0) -> None:
         """Stop FFmpeg for running jobs (they go back to queued) and join the threads."""
         self._stopping.set()
         with self._lock:
-            for event in self._cancel_events.values():
+            for event in self._running.values():
                 event.set()
-        for _ in range(self.concurrency):
-            self._queue.put(None)
+        self._notify()
         for t in self._threads:
             t.join(timeout)
         self._threads.clear()
 
     def _loop(self) -> None:
-        while True:
-            job_id = self._queue.get()
-            if job_id is None:
-                return
-            if self._stopping.is_set():
-                # Leave it queued in the database for the next start.
-                self._done(job_id, retry_in=None)
-                continue
-            event = threading.Event()
-            with self._lock:
-                self._cancel_events[job_id] = event
+        while not self._stopping.is_set():
+            if getattr(self, "_recover", False) and (
+                time.monotonic() - self._last_sweep > self.stale_after_s / 2
+            ):
+                try:
+                    self.sweep()
+                except Exception:  # a database blip must not kill the worker
+                    log.exception("executor.sweep_failed")
             try:
-                retry_in = run_job(
-                    self.runtime,
-                    job_id=job_id,
-                    worker=self.worker_name,
-                    cancel=event,
-                    shutting_down=self._stopping,
-                )
-            except Exception:  # the runner records failures; this guards the thread itself
-                log.exception("job.runner_crashed", job_id=job_id)
-                retry_in = None
-            with self._lock:
-                self._cancel_events.pop(job_id, None)
-            self._done(job_id, retry_in=retry_in)
+                ran = self._run_one()
+            except Exception:  # the runner records failures; this guards the thread
+                log.exception("executor.run_failed")
+                ran = False
+            if not ran:
+                wait_s = self._idle_wait_s()
+                with self._wake:
+                    if not self._stopping.is_set():
+                        self._wake.wait(wait_s)
 
-    def _done(self, job_id: str, *, retry_in: float | None) -> None:
-        """Account for one finished run and schedule its retry, if any."""
-        retry = retry_in is not None and not self._stopping.is_set()
-        if retry:
-            # Count the retry as busy before this run stops counting, so wait_idle
-            # never sees a gap between the attempts.
-            with self._idle:
-                self._busy += 1
-            timer = threading.Timer(retry_in or 0.0, self._queue.put, args=(job_id,))
-            timer.daemon = True
-            timer.start()
-        else:
+    def _idle_wait_s(self) -> float:
+        """Sleep until the next poll, or until a held-back job (a retry) becomes due."""
+        try:
+            with session_scope(self.runtime.sessions) as session:
+                due = service.next_due_at(session=session)
+        except Exception:
+            log.warning("executor.next_due_failed", exc_info=True)
+            return self.poll_interval_s
+        if due is None:
+            return self.poll_interval_s
+        until_due = (due - utcnow()).total_seconds()
+        return min(self.poll_interval_s, max(0.01, until_due))
+
+    def _run_one(self) -> bool:
+        cancel = threading.Event()
+
+        def on_claim(job_id: str) -> None:
             with self._lock:
-                self._known.discard(job_id)
-        with self._idle:
-            self._busy -= 1
-            self._idle.notify_all()
+                self._running[job_id] = cancel
+                if self._stopping.is_set():
+                    cancel.set()
+
+        job_id = run_job(
+            self.runtime,
+            self.registry,
+            worker=self.worker_name,
+            cancel=cancel,
+            shutting_down=self._stopping,
+            on_claim=on_claim,
+        )
+        if job_id is not None:
+            with self._lock:
+                self._running.pop(job_id, None)
+            # A finished child may have queued its parent: let idle threads look.
+            self._notify()
+        return job_id is not None

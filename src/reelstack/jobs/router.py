@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from reelstack.deps import DbSession, ExecutorDep
+from reelstack.deps import DbSession, ExecutorDep, JobRegistryDep
 from reelstack.jobs import service
-from reelstack.jobs.models import JobState
+from reelstack.jobs.models import JobKind, JobState
 from reelstack.jobs.schemas import JobOut
 from reelstack.problems import responses
 from reelstack.uow import on_commit
@@ -20,11 +20,21 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 def list_jobs(
     session: DbSession,
     state: JobState | None = None,
-    asset_id: Annotated[str | None, Query(max_length=64)] = None,
+    kind: JobKind | None = None,
+    subject_id: Annotated[str | None, Query(max_length=64)] = None,
+    parent_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[JobOut]:
-    """Jobs newest first: watch the queue, find failures, follow an asset's attempts."""
-    rows = service.list_jobs(session=session, state=state, asset_id=asset_id, limit=limit)
+    """Jobs newest first: watch the queue, find failures, follow an asset's jobs
+    (``subject_id``) or a graph's children (``parent_id``)."""
+    rows = service.list_jobs(
+        session=session,
+        state=state,
+        kind=kind,
+        subject_id=subject_id,
+        parent_id=parent_id,
+        limit=limit,
+    )
     return [JobOut.model_validate(j) for j in rows]
 
 
@@ -39,11 +49,15 @@ def get_job(job_id: str, session: DbSession) -> JobOut:
     operation_id="cancelJob",
     responses=responses(404, 409),
 )
-def cancel_job(job_id: str, session: DbSession, executor: ExecutorDep) -> JobOut:
+def cancel_job(
+    job_id: str, session: DbSession, executor: ExecutorDep, registry: JobRegistryDep
+) -> JobOut:
     """Cancel a job: a queued one at once; a running one stops FFmpeg and removes output."""
-    job = service.request_cancel(session=session, job_id=job_id)
-    # A running job's worker must see cancel_requested when told to stop.
-    on_commit(session, partial(executor.cancel, job_id))
+    job = service.request_cancel(session=session, job_id=job_id, on_give_up=registry.on_give_up)
+    # A running job's worker must see cancel_requested when told to stop (any worker
+    # elsewhere sees it at its next heartbeat).
+    for jid in service.subtree_ids(session=session, job_id=job_id):
+        on_commit(session, partial(executor.cancel, jid))
     return JobOut.model_validate(job)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from reelstack.errors import InvalidJobTransition
 from reelstack.jobs.models import JobState
 
-Q, R, S, F, C = (
+W, Q, R, S, F, C = (
+    JobState.WAITING,
     JobState.QUEUED,
     JobState.RUNNING,
     JobState.SUCCEEDED,
@@ -14,12 +15,16 @@ Q, R, S, F, C = (
 )
 
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    # A parent waits for its children: queued to run its own step once they all
+    # succeeded, failed or cancelled with them.
+    W: frozenset({Q, F, C}),
     # queued -> running when a worker claims it; cancelled before it starts.
     Q: frozenset({R, C}),
     # running -> queued is a retry after a failed attempt or recovery from a dead worker.
     R: frozenset({S, F, C, Q}),
-    # A failed job may be retried by hand.
-    F: frozenset({Q}),
+    # A failed job may be retried by hand (a parent goes back to waiting for the
+    # children that are retried with it).
+    F: frozenset({Q, W}),
     S: frozenset(),
     C: frozenset(),
 }

@@ -205,6 +205,7 @@ def read_init(data: bytes) -> InitInfo:
         timescale=timescale,
         codecs=fourcc,
         default_sample_duration=default_duration,
+        media_time_offset=offset,
     )
 
 
@@ -368,9 +369,10 @@ def _trun_samples(data: bytes, trun: Box, default: int | None) -> list[tuple[int
     samples = []
     for k in range(count):
         row = at + k * stride
-        duration = struct.unpack_from(">I", data, row)[0] if flags & _TRUN_DURATION else default
+        duration = default or 0
+        if flags & _TRUN_DURATION:
+            (duration,) = struct.unpack_from(">I", data, row)
         offset = struct.unpack_from(cts_fmt, data, row + cts_at)[0] if flags & _TRUN_CTS else 0
-        assert duration is not None
         samples.append((duration, offset))
     return samples
 

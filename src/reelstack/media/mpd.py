@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from fractions import Fraction
@@ -226,7 +226,7 @@ class Presentation:
     minimum_update_period_s: float | None = None
     time_shift_buffer_depth_s: float | None = None
     suggested_presentation_delay_s: float | None = None
-    utc_timing: tuple[Descriptor, ...] = field(default=())
+    utc_timing: tuple[Descriptor, ...] = ()
 
 
 # --- Rendering -----------------------------------------------------------------------
@@ -319,11 +319,6 @@ def _segment_template(parent: ET.Element, template: SegmentTemplate) -> None:
                 s.set("r", str(entry.repeat))
 
 
-def _common(element: ET.Element, *, width: int | None, height: int | None) -> None:
-    _set(element, "width", width)
-    _set(element, "height", height)
-
-
 def _channels(parent: ET.Element, channels: int | None) -> None:
     if channels is not None:
         _descriptor(
@@ -341,7 +336,8 @@ def _representation(parent: ET.Element, rep: Representation, aset: AdaptationSet
     element = ET.SubElement(parent, "Representation")
     element.set("id", rep.id)
     element.set("bandwidth", str(rep.bandwidth))
-    _common(element, width=rep.width, height=rep.height)
+    _set(element, "width", rep.width)
+    _set(element, "height", rep.height)
     _set(element, "sar", rep.sar)
     _set(element, "frameRate", rep.frame_rate)
     _set(element, "audioSamplingRate", rep.audio_sampling_rate)

@@ -3,7 +3,7 @@
 
 export interface AssetOut {
   id: string;
-  status: AssetStatus;
+  status: "processing" | "ready" | "failed";
   original_filename: string | null;
   size_bytes: number;
   duration_s: number;
@@ -11,19 +11,17 @@ export interface AssetOut {
   height: number;
   fps: number;
   video_codec: string;
-  audio_channels: number | null;
   rotation: number;
-  renditions: RenditionOut[];
-  audio_tracks: AudioTrackOut[];
+  version: number | null;
+  renditions: Rendition[];
+  audio_tracks: AudioTrack[];
   error: string | null;
   created_at: string;
   ready_at: string | null;
 }
 
-export type AssetStatus = "processing" | "ready" | "failed";
-
 /** One packaged audio track; ``language`` is BCP-47 (``und`` when unknown). */
-export interface AudioTrackOut {
+export interface AudioTrack {
   language: string;
   name: string;
   role: string;
@@ -33,23 +31,29 @@ export interface AudioTrackOut {
   playlist: string;
 }
 
-export type JobKind = "transcode";
+export type JobKind = "process_asset" | "transcode" | "purge_media";
 
 export interface JobOut {
   id: string;
   kind: JobKind;
   state: JobState;
-  asset_id: string;
+  subject_type: string;
+  subject_id: string;
+  parent_id: string | null;
+  priority: number;
+  not_before: string;
   attempts: number;
   max_attempts: number;
   progress: number;
   error: string | null;
+  worker: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  heartbeat_at: string | null;
 }
 
-export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export type JobState = "waiting" | "queued" | "running" | "succeeded" | "failed" | "cancelled";
 
 export interface PlaybackOut {
   session_id: string;
@@ -75,7 +79,7 @@ export interface Problem {
 }
 
 /** One packaged video variant; rates are measured, audio included. */
-export interface RenditionOut {
+export interface Rendition {
   name: string;
   width: number;
   height: number;

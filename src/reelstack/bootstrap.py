@@ -1,0 +1,16 @@
+"""The composition root of job handlers: one registry for the API, the CLI and workers."""
+
+from __future__ import annotations
+
+from reelstack.assets import pipeline as asset_jobs
+from reelstack.jobs.registry import JobRegistry
+
+
+def job_registry() -> JobRegistry:
+    """Every job kind's handler; refuses to build when a kind has none."""
+    registry = JobRegistry()
+    asset_jobs.register(registry)
+    missing = registry.missing()
+    if missing:
+        raise RuntimeError(f"job kinds without a handler: {sorted(k.value for k in missing)}")
+    return registry

@@ -1,0 +1,127 @@
+"""Embedded delivery: the API process serves manifests and segments from any Storage.
+
+In production an nginx edge sits in front (edge issue); this origin still answers with
+the same headers so any cache in between behaves. Objects are streamed in ranged reads
+(never loaded whole), or, with ``REELSTACK_DELIVERY_REDIRECT``, the client is sent to
+the store's own time-limited URL when it has one (S3).
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from reelstack.deps import RuntimeDep
+from reelstack.errors import BadRequest, NotFound, RangeNotSatisfiable
+from reelstack.problems import responses
+from reelstack.storage import InvalidKey, ObjectNotFound, media_version_key
+
+router = APIRouter(tags=["delivery"])
+
+CONTENT_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".mpd": "application/dash+xml",
+    ".m4s": "video/iso.segment",
+    ".mp4": "video/mp4",
+    ".jpg": "image/jpeg",
+    ".vtt": "text/vtt",
+}
+# Every URL names one immutable published version, manifests included.
+IMMUTABLE = "public, max-age=31536000, immutable"
+_PATH = re.compile(r"^v([1-9][0-9]{0,8})/([A-Za-z0-9][A-Za-z0-9._-]{0,127})$")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot >= 0 else ""
+
+
+@router.head("/media/{asset_id}/{path:path}", include_in_schema=False)
+@router.get(
+    "/media/{asset_id}/{path:path}",
+    operation_id="getMediaFile",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "The file (manifest, segment or image)"},
+        206: {"description": "Part of the file, for a Range request"},
+        304: {"description": "Not modified (If-None-Match)"},
+        307: {"description": "Redirect to the object store (when configured)"},
+        **responses(400, 404, 416),
+    },
+)
+async def media_file(asset_id: str, path: str, request: Request, runtime: RuntimeDep) -> Response:
+    """A manifest, segment or image of a published media version (``v{n}/name``), with
+    Range, ETag, conditional GET and year-long immutable caching."""
+    match = _PATH.match(path)
+    suffix = _suffix(path)
+    if match is None or suffix not in CONTENT_TYPES:
+        raise NotFound(f"no media file {path!r} for asset {asset_id}")
+    storage = runtime.storage
+    try:
+        key = media_version_key(asset_id, int(match.group(1)), match.group(2))
+        obj = await run_in_threadpool(storage.stat, key)
+    except (InvalidKey, ObjectNotFound, ValueError) as exc:
+        raise NotFound(f"no media file {path!r} for asset {asset_id}") from exc
+    headers = {
+        "etag": f'"{obj.etag.strip(chr(34))}"',
+        "cache-control": IMMUTABLE,
+        "accept-ranges": "bytes",
+    }
+    inm = request.headers.get("if-none-match")
+    if inm and headers["etag"] in {t.strip() for t in inm.split(",")}:
+        return Response(status_code=304, headers=headers)
+    if runtime.settings.delivery_redirect:
+        url = await run_in_threadpool(storage.url, key, runtime.settings.delivery_url_ttl_s)
+        if url is not None:
+            return RedirectResponse(url, status_code=307, headers={"cache-control": "no-store"})
+    start, end, status = 0, obj.size, 200
+    if_range = request.headers.get("if-range")
+    if "range" in request.headers and (if_range is None or if_range == headers["etag"]):
+        start, end = parse_range(request.headers["range"], obj.size)
+        status = 206
+        headers["content-range"] = f"bytes {start}-{end - 1}/{obj.size}"
+    headers["content-length"] = str(end - start)
+    media_type = CONTENT_TYPES[suffix]
+    if request.method == "HEAD" or end == start:
+        return Response(status_code=status, headers=headers, media_type=media_type)
+    stream = await run_in_threadpool(storage.open_range, key, start, end)
+    return StreamingResponse(
+        iterate_in_threadpool(stream),
+        status_code=status,
+        headers=headers,
+        media_type=media_type,
+        background=None,
+    )
+
+
+def parse_range(header: str, size: int) -> tuple[int, int]:
+    """One byte range (RFC 9110) as ``[start, end)``; 400 when malformed, 416 with
+    ``Content-Range: bytes */size`` when it lies outside the object."""
+    match = _RANGE.match(header.strip())
+    if match is None or match.groups() == ("", ""):
+        raise BadRequest(f"malformed Range header: {header!r} (one bytes range expected)")
+    first, last = match.groups()
+    if first == "":
+        # A suffix range: the last n bytes.
+        length = int(last)
+        if length == 0:
+            raise _unsatisfiable(size)
+        return max(0, size - length), size
+    start = int(first)
+    stop = size if last == "" else min(int(last) + 1, size)
+    if last != "" and int(last) < start:
+        raise BadRequest(f"malformed Range header: {header!r} (last byte before first)")
+    if start >= size:
+        raise _unsatisfiable(size)
+    return start, stop
+
+
+def _unsatisfiable(size: int) -> RangeNotSatisfiable:
+    return RangeNotSatisfiable(
+        f"the range lies outside the file's {size} bytes",
+        headers={"content-range": f"bytes */{size}"},
+    )
