@@ -139,7 +139,7 @@ def test_list_refreshes_while_a_title_processes(
     from reelstack.assets.models import AssetStatus
     from reelstack.assets.schemas import TranscodeOutput
     from reelstack.db import session_scope
-    from tests.factories import make_title_with_asset
+    from tests.catalog.factories import make_title_with_asset
 
     base, _, rt = served
     with session_scope(rt.sessions) as s:

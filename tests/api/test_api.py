@@ -8,7 +8,7 @@ from reelstack.assets.models import AssetStatus
 from reelstack.catalog import service as catalog
 from reelstack.db import session_scope
 from reelstack.runtime import Runtime
-from tests.factories import make_title_with_asset
+from tests.catalog.factories import make_title_with_asset
 
 
 def test_health_ready_openapi(client: TestClient) -> None:

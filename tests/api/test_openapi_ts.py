@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from reelstack.openapi_ts import render_typescript
 
-GENERATED = Path(__file__).parents[1] / "web-src" / "src" / "api" / "schema.gen.ts"
+GENERATED = Path(__file__).parents[2] / "web-src" / "src" / "api" / "schema.gen.ts"
 
 
 def test_committed_client_types_are_current(client: TestClient) -> None:
