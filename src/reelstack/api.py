@@ -21,6 +21,7 @@ from reelstack import delivery, ops, problems
 from reelstack.assets.router import router as assets_router
 from reelstack.catalog.router import router as catalog_router
 from reelstack.db import session_scope
+from reelstack.ingest.router import router as ingest_router
 from reelstack.jobs.models import Job
 from reelstack.jobs.router import router as jobs_router
 from reelstack.playback.router import router as playback_router
@@ -51,6 +52,7 @@ def admin_router() -> APIRouter:
         dependencies=[Depends(require_admin)],
         responses=problems.responses(401),
     )
+    router.include_router(ingest_router)
     router.include_router(assets_router)
     router.include_router(jobs_router)
     return router

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reelstack.assets import uploads
+from reelstack.ingest import uploads
 from reelstack.errors import PayloadTooLarge
 
 

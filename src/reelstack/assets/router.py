@@ -1,72 +1,70 @@
 from __future__ import annotations
 
-from typing import Annotated
+from functools import partial
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Response, status
 
-from reelstack.assets import service, uploads
-from reelstack.assets.schemas import AssetOut, UploadOut
-from reelstack.catalog.models import TitleKind
+from reelstack.assets import service
+from reelstack.assets.schemas import AssetOut, ReprocessIn, ReprocessOut
 from reelstack.deps import DbSession, ExecutorDep, RuntimeDep
-from reelstack.errors import BadRequest
 from reelstack.problems import responses
+from reelstack.uow import on_commit
 
-# Mounted under the admin parent router (reelstack.api): /v1/admin/uploads, /v1/admin/assets.
-router = APIRouter(tags=["assets"])
-
-
-def _content_length(request: Request) -> int | None:
-    declared = request.headers.get("content-length")
-    if declared is None:
-        return None
-    if not declared.isdigit():
-        raise BadRequest("Content-Length is not a number")
-    return int(declared)
-
-
-@router.post(
-    "/uploads",
-    status_code=status.HTTP_201_CREATED,
-    response_model=UploadOut,
-    operation_id="uploadVideo",
-    responses=responses(400, 413),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
-        }
-    },
-)
-async def upload(
-    request: Request,
-    runtime: RuntimeDep,
-    executor: ExecutorDep,
-    title: Annotated[str, Query(min_length=1, max_length=500)],
-    filename: Annotated[str | None, Query(max_length=255)] = None,
-    kind: TitleKind = TitleKind.MOVIE,
-) -> UploadOut:
-    """Upload a video as the raw request body; it is streamed to disk, never held in memory.
-
-    The file is probed before anything is recorded: a file that is not a decodable video
-    gets 422 ``invalid_media`` and leaves no rows and no files.
-    """
-    result = await uploads.receive_upload(
-        runtime=runtime,
-        stream=request.stream(),
-        declared_bytes=_content_length(request),
-        title=title,
-        filename=filename,
-        kind=kind,
-    )
-    # ingest_file has committed the rows by now, so the job is there for the worker.
-    executor.submit(result.job_id)
-    return UploadOut(title_id=result.title_id, asset_id=result.asset_id, job_id=result.job_id)
+# Mounted under the admin parent router (reelstack.api): /v1/admin/assets.
+router = APIRouter(prefix="/assets", tags=["assets"])
 
 
 @router.get(
-    "/assets/{asset_id}", response_model=AssetOut, operation_id="getAsset", responses=responses(404)
+    "/{asset_id}", response_model=AssetOut, operation_id="getAsset", responses=responses(404)
 )
 def get_asset(asset_id: str, session: DbSession) -> AssetOut:
     return AssetOut.model_validate(service.get_asset(session=session, asset_id=asset_id))
+
+
+@router.post(
+    "/{asset_id}/reprocess",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ReprocessOut,
+    operation_id="reprocessAsset",
+    responses=responses(404, 409),
+)
+def reprocess_asset(
+    asset_id: str,
+    session: DbSession,
+    runtime: RuntimeDep,
+    executor: ExecutorDep,
+    body: ReprocessIn | None = None,
+) -> ReprocessOut:
+    """Re-transcode with the current (or the given) ladder into a new version. The
+    current version keeps playing until the new one is published; 409 ``asset_busy``
+    while another processing run is in progress."""
+    ladder = body.ladder if body and body.ladder else runtime.settings.ladder
+    job = service.reprocess(
+        session=session,
+        asset_id=asset_id,
+        ladder=ladder,
+        max_attempts=runtime.settings.job_max_attempts,
+    )
+    on_commit(session, partial(executor.submit, job.id))
+    return ReprocessOut(asset_id=asset_id, job_id=job.id)
+
+
+@router.delete(
+    "/{asset_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="deleteAsset",
+    responses=responses(404),
+)
+def delete_asset(
+    asset_id: str, session: DbSession, runtime: RuntimeDep, executor: ExecutorDep
+) -> Response:
+    """Delete an asset: its rows and jobs now (a running job stops and cleans up after
+    itself), then every stored object (source and all versions) once that committed."""
+    running = service.delete_asset(session=session, asset_id=asset_id)
+    for job_id in running:
+        on_commit(session, partial(executor.cancel, job_id))
+    on_commit(
+        session,
+        partial(service.discard_asset_objects, storage=runtime.storage, asset_id=asset_id),
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

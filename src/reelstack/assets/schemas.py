@@ -77,12 +77,13 @@ class TranscodeOutput(BaseModel):
     audio_tracks: list[AudioTrack]
 
 
+class ReprocessIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # A ladder name (default: REELSTACK_LADDER).
+    ladder: str | None = None
+
+
 class ReprocessOut(BaseModel):
-    asset_id: str
-    job_id: str
-
-
-class UploadOut(BaseModel):
-    title_id: str
     asset_id: str
     job_id: str

@@ -217,10 +217,21 @@ def mark_failed(*, session: Session, asset_id: str, error: str) -> None:
     session.flush()
 
 
-def delete_asset(*, session: Session, asset_id: str) -> None:
+def delete_asset(*, session: Session, asset_id: str) -> list[str]:
     """Delete the asset's row and its jobs (a running job loses its claim and cleans up
-    after itself). The caller removes its objects once this has committed."""
+    after itself); returns the ids of jobs that were running, for executors to stop.
+    The caller removes the asset's objects once this has committed."""
     asset = get_asset(session=session, asset_id=asset_id, lock=True)
+    running = list(
+        session.scalars(
+            select(Job.id).where(
+                Job.subject_type == SUBJECT,
+                Job.subject_id == asset.id,
+                Job.state == JobState.RUNNING,
+            )
+        )
+    )
     job_service.delete_for_subject(session=session, subject_type=SUBJECT, subject_id=asset.id)
     session.delete(asset)
     session.flush()
+    return running

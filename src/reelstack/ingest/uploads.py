@@ -12,9 +12,9 @@ from typing import BinaryIO
 
 from starlette.concurrency import run_in_threadpool
 
-from reelstack.catalog.models import TitleKind
 from reelstack.errors import PayloadTooLarge
 from reelstack.ingest import service
+from reelstack.ingest.schemas import TitleKind
 from reelstack.ingest.service import IngestResult
 from reelstack.runtime import Runtime
 
