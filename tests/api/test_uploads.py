@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reelstack.ingest import uploads
 from reelstack.errors import PayloadTooLarge
+from reelstack.ingest import uploads
 
 
 async def _chunks(*pieces: bytes) -> AsyncIterator[bytes]:
