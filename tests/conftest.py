@@ -161,6 +161,41 @@ def row_counts(runtime: Runtime) -> dict[str, int]:
         }
 
 
+# The fixture that gives a test the database under test: only tests that use it (directly or
+# through settings, runtime, client, ...) have anything to prove on PostgreSQL.
+DATABASE_FIXTURE = "database_url"
+_db_free_key = pytest.StashKey[int]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, deselect the tests that never touch the database.
+
+    The PostgreSQL URL reaches a test only through ``database_url``, so a test without it
+    in its fixture closure runs exactly as it did in the SQLite pass. Deselected, not
+    skipped: a skip fails under CI=true. (A test that asks for the database with
+    ``request.getfixturevalue`` must also name ``database_url`` in its signature.)
+    """
+    if not PG_URL:
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        # ``fixturenames`` is the whole closure, so indirect use counts.
+        uses_db = DATABASE_FIXTURE in getattr(item, "fixturenames", ())
+        (keep if uses_db else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+    config.stash[_db_free_key] = len(drop)
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
+    if not PG_URL:
+        return None
+    dropped = config.stash.get(_db_free_key, 0)
+    return f"PostgreSQL pass: {dropped} test(s) that never use {DATABASE_FIXTURE} deselected"
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Under CI=true a skipped test is a failure: CI installs everything the suite needs."""
     if os.environ.get("CI") != "true":
