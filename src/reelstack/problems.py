@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelstack.errors import AppError
+
+log = structlog.get_logger(__name__)
 
 PROBLEM = "application/problem+json"
 
@@ -110,6 +114,19 @@ def install(app: FastAPI) -> None:
             "Validation failed",
             f"{where}: {first['msg']}" if where else str(first["msg"]),
             errors=errors,
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot store or compare (a NUL byte in a PostgreSQL text
+        # value, an out-of-range number): the request is at fault, not the server.
+        log.info("request.data_error", path=request.url.path, error=str(exc.orig))
+        return problem(
+            400,
+            "bad_request",
+            "Bad request",
+            "a value in the request cannot be stored or searched (e.g. a NUL character)",
             instance=request.url.path,
         )
 

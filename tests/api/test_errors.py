@@ -61,3 +61,14 @@ def test_generated_request_id_matches_the_log(
     assert resp.status_code == 500 and len(request_id) == 32
     err = capsys.readouterr().err
     assert any("request.unhandled" in line and request_id in line for line in err.splitlines())
+
+
+def test_value_the_database_refuses_is_400_not_500(client: TestClient) -> None:
+    # PostgreSQL text cannot hold NUL; SQLite can. Either way, never a 5xx.
+    for resp in (
+        client.get("/v1/titles", params={"q": "a\x00b"}),
+        client.get("/v1/titles/a%00b"),
+        client.post("/v1/playback", json={"title_id": "a\u0000b"}),
+    ):
+        assert resp.status_code in {200, 400, 404}, resp.text
+        assert resp.status_code < 500

@@ -153,6 +153,47 @@ def run() -> None:
 
 
 @app.command()
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option("--concurrency", help="Jobs at once (REELSTACK_WORKER_CONCURRENCY)"),
+    ] = None,
+) -> None:
+    """Run jobs without serving the API: the embedded executor on its own.
+
+    Claims due jobs from the database (any process may have queued them), re-queues jobs
+    whose worker died, and on Ctrl-C or SIGTERM stops FFmpeg and hands its running jobs
+    back to the queue. A Celery worker (scale-out) runs the same handlers.
+    """
+    from reelstack.bootstrap import job_registry
+    from reelstack.config import UnsafeProductionSettings, check_production
+    from reelstack.jobs.executor import LocalExecutor
+    from reelstack.logs import configure_logging
+    from reelstack.runtime import build_runtime
+
+    settings = _settings()
+    try:
+        check_production(settings)
+    except UnsafeProductionSettings as exc:
+        console.print(str(exc), style="red", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    runtime = build_runtime(settings)
+    executor = LocalExecutor(runtime, job_registry(), concurrency=concurrency)
+    executor.start()
+    console.print(f"worker {executor.worker_name}: {executor.concurrency} job(s) at once")
+    try:
+        with terminate_as_interrupt():
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        console.print("stopping: running jobs go back to the queue")
+    finally:
+        executor.stop()
+        runtime.close()
+
+
+@app.command()
 def ingest(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     title: Annotated[str, typer.Option("--title", help="Catalog title")],

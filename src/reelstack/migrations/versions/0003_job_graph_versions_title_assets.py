@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import ENUM
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -32,8 +33,8 @@ def _jobs_table() -> None:
     op.create_table(
         "jobs",
         sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("kind", sa.Enum(*JOB_KINDS, name="job_kind"), nullable=False),
-        sa.Column("state", sa.Enum(*JOB_STATES, name="job_state"), nullable=False),
+        sa.Column("kind", ENUM(*JOB_KINDS, name="job_kind", create_type=False), nullable=False),
+        sa.Column("state", ENUM(*JOB_STATES, name="job_state", create_type=False), nullable=False),
         sa.Column("subject_type", sa.String(length=32), nullable=False),
         sa.Column("subject_id", sa.String(length=64), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
@@ -69,8 +70,12 @@ def upgrade() -> None:
     op.drop_index(op.f("ix_jobs_asset_id"), table_name="jobs")
     op.drop_table("jobs")
     if bind.dialect.name == "postgresql":
+        # New value sets: drop and create (a value added by ALTER TYPE could not be used
+        # in this same transaction, and the rows below use them).
         op.execute("DROP TYPE job_kind")
         op.execute("DROP TYPE job_state")
+        ENUM(*JOB_KINDS, name="job_kind").create(bind)
+        ENUM(*JOB_STATES, name="job_state").create(bind)
     _jobs_table()
 
     with op.batch_alter_table("assets") as batch:
