@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -75,7 +76,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         max_upload_bytes=50 * 1024 * 1024,
         worker_concurrency=1,
         job_max_attempts=2,
-        admin_api_key=ADMIN_KEY,
+        admin_api_key=SecretStr(ADMIN_KEY),
     )
 
 
@@ -201,7 +202,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("CI") != "true":
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if reporter is None:
+        return
+    skipped = reporter.stats.get("skipped", [])
     if skipped:
         reporter.write_line(f"CI=true: {len(skipped)} test(s) skipped; nothing may skip in CI")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -72,7 +72,10 @@ class _WithSigningSecret(Settings):
 
 def test_a_secret_left_at_its_demo_default_is_refused(tmp_path: Path) -> None:
     demo = _WithSigningSecret(
-        data_dir=tmp_path, env="production", admin_api_key=STRONG, cors_allow_origins="https://x"
+        data_dir=tmp_path,
+        env="production",
+        admin_api_key=SecretStr(STRONG),
+        cors_allow_origins="https://x",
     )
     assert demo.production_problems() == ["REELSTACK_URL_SIGNING_SECRET has its demo default"]
     changed = demo.model_copy(update={"url_signing_secret": SecretStr("s" * 48)})

@@ -106,7 +106,7 @@ def test_upload_transcode_and_serve(
             assert resp.status_code == 200
             assert resp.headers["cache-control"] == "public, max-age=31536000, immutable"
             blob += resp.content
-        with av.open(io.BytesIO(blob)) as container:
+        with av.open(io.BytesIO(blob), "r") as container:
             frames = sum(1 for _ in container.decode(video=0))
         assert frames == pytest.approx(120, abs=2)  # 4 s at 30 fps
 

@@ -85,10 +85,7 @@ def page(tmp_path: Path) -> Iterator[Any]:
             args=CHROMIUM_ARGS,
             headless=True,
         )
-        pg = context.new_page()
-        pg.page_errors = []
-        pg.on("pageerror", lambda exc: pg.page_errors.append(str(exc)))
-        yield pg
+        yield context.new_page()
         context.close()
 
 
@@ -107,7 +104,7 @@ def test_player_plays_past_3s(served: tuple[str, str, Runtime], page: Any, proto
     page.goto(f"{base}/app/?title={title_id}&protocol={protocol}&autoplay=1")
     assert _play_past(page, 3.0) > 3.0
     assert page.evaluate("window.__reelstack.errors") == []
-    assert page.page_errors == []
+    assert [str(exc) for exc in page.page_errors(filter="all")] == []
     manifest = page.evaluate("window.__reelstack.player.getAssetUri()")
     assert manifest.endswith(".mpd" if protocol == "dash" else ".m3u8")
 

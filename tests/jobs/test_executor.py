@@ -16,6 +16,7 @@ from reelstack.ingest.service import ingest_file
 from reelstack.jobs import service
 from reelstack.jobs.executor import LocalExecutor
 from reelstack.jobs.models import JobState
+from reelstack.media import package
 from reelstack.runtime import Runtime, build_runtime
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +27,7 @@ def test_two_workers_race_for_one_job(
 ) -> None:
     runs: list[str] = []
     lock = threading.Lock()
-    real = pipeline.transcode_and_package
+    real = package.transcode_and_package
 
     def counted(**kwargs: Any) -> Any:
         with lock:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from reelstack.app import create_app
 from reelstack.assets import pipeline
+from reelstack.media import package
 from reelstack.media.errors import ProcessingFailed
 from reelstack.runtime import Runtime, build_runtime
 from tests.conftest import ADMIN_HEADERS, child_job, media_files, wait_for_job
@@ -26,7 +27,7 @@ def _fast_retry_client(runtime: Runtime) -> tuple[TestClient, Runtime]:
 
 def _failing(times: int, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    real = pipeline.transcode_and_package
+    real = package.transcode_and_package
 
     def flaky(**kwargs: Any) -> Any:
         calls.append(1)

@@ -18,7 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from mpegdash.parser import MPEGDASHParser  # type: ignore[import-untyped]
+from mpegdash.parser import MPEGDASHParser
 
 NS = "{urn:mpeg:dash:schema:mpd:2011}"
 CMAF_PROFILE = "urn:mpeg:dash:profile:cmaf:2019"

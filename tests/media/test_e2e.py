@@ -29,16 +29,20 @@ def package(source: Path, out: Path) -> tuple[PackageResult, list[Track]]:
     return result, tracks
 
 
-def decode_track(track: Track, base: Path, tmp: Path) -> list[av.VideoFrame | av.AudioFrame]:
+def decode_track(track: Track, base: Path, tmp: Path) -> list[av.VideoFrame] | list[av.AudioFrame]:
     joined = tmp / f"joined-{track.rep_id}.mp4"
     with joined.open("wb") as fh:
         for uri in (track.init_uri, *(s.uri for s in track.segments)):
             fh.write((base / uri).read_bytes())
     with av.open(str(joined)) as container:
-        return list(container.decode(container.streams[0]))
+        if track.kind == "video":
+            return list(container.decode(video=0))
+        return list(container.decode(audio=0))
 
 
-def check_package(result: PackageResult, tracks: list[Track], tmp: Path, *, size: tuple) -> None:
+def check_package(
+    result: PackageResult, tracks: list[Track], tmp: Path, *, size: tuple[int, int]
+) -> None:
     out = result.master_path.parent
     assert result.master_path.is_file() and result.mpd_path.is_file()
     assert result.poster_path is not None and result.poster_path.stat().st_size > 0

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ PLAN = plan_renditions(ladder=LADDERS["default"], src_width=1920, src_height=108
 
 
 def argv_for(**overrides: object) -> list[str]:
-    kwargs: dict = {
+    kwargs: dict[str, Any] = {
         "ffmpeg": "ffmpeg",
         "source": Path("/in/src.mp4"),
         "out_dir": Path("/out"),

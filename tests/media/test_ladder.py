@@ -6,6 +6,7 @@ from reelstack.media.ladder import (
     ASPECT_TOLERANCE,
     LADDERS,
     MIN_VIDEO_KBPS,
+    Rendition,
     Rung,
     common_shape,
     plan_renditions,
@@ -14,7 +15,7 @@ from reelstack.media.ladder import (
 DEFAULT = LADDERS["default"]
 
 
-def sizes(renditions: list) -> list[tuple[int, int]]:
+def sizes(renditions: list[Rendition]) -> list[tuple[int, int]]:
     return [(r.width, r.height) for r in renditions]
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from reelstack.media.languages import clean_name, is_commentary, to_bcp47, track_names
@@ -65,8 +67,13 @@ def test_clean_name_and_commentary() -> None:
     assert not is_commentary(None)
 
 
-def audio_info(lang: str | None, **kw: object) -> AudioInfo:
-    base: dict = {"codec": "aac", "channels": 2, "sample_rate": 48000, "bit_rate": None}
+def audio_info(lang: str | None, **kw: Any) -> AudioInfo:
+    base: dict[str, Any] = {
+        "codec": "aac",
+        "channels": 2,
+        "sample_rate": 48000,
+        "bit_rate": None,
+    }
     base.update(kw)
     return AudioInfo(language=lang, **base)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from mpegdash.parser import MPEGDASHParser  # type: ignore[import-untyped]
+from mpegdash.parser import MPEGDASHParser
 
 from reelstack.media.manifests import AudioRendition, Segment, Track, parse_mpd
 from reelstack.media.mpd import (

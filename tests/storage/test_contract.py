@@ -6,7 +6,7 @@ import io
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -216,7 +216,7 @@ def test_unsafe_keys_are_refused_everywhere(store: Storage, key: str, tmp_path: 
     src_dir = tmp_path / "tree"
     src_dir.mkdir()
     (src_dir / "f").write_bytes(b"x")
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: store.put_file(key, src),
         lambda: store.put_stream(key, iter([b"x"])),
         lambda: store.open_range(key),
