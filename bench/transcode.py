@@ -13,9 +13,16 @@ Each variant runs --repeat times, interleaved with the order rotated every round
 noise from other work on the machine.
 
 (b) is written out by hand here (not built with reelstack.media.ffmpeg) with the
-same ladder, x264 settings, DASH muxing and poster branch as (a).
+same ladder, x264 settings, DASH muxing and poster branch as (a). The ladder is the
+project's own (``LADDERS["default"]`` fitted by ``plan_renditions``), so the benchmark
+follows any change to it.
+
 (c) runs one FFmpeg per rung, sequentially, each decoding the source again (the
 MediaCMS/PeerTube pattern); audio is encoded once, in the first process.
+
+Targets: (a)/(b) <= 1.05 (reelstack adds at most 5 % to the hand-written command) and
+(c)/(a) >= 1.40 (one decode beats one process per rung). The exit status is 1 when a
+target is missed on any source.
 """
 
 from __future__ import annotations
@@ -31,19 +38,17 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
+from reelstack.media.ladder import LADDERS, Rendition, plan_renditions
+
 FFMPEG: str = imageio_ffmpeg.get_ffmpeg_exe()
 ROOT = Path(__file__).resolve().parents[1]
-
-# The default ladder as planned for a 1920x1080 30 fps source:
-# (width, height, kbps, maxrate kbps, bufsize kbps, profile)
-RUNGS = [
-    (416, 234, 145, 190, 380, "main"),
-    (640, 360, 365, 475, 950, "main"),
-    (768, 432, 730, 950, 1900, "main"),
-    (960, 540, 2000, 2600, 5200, "high"),
-    (1280, 720, 3000, 3900, 7800, "high"),
-    (1920, 1080, 6000, 7800, 15600, "high"),
-]
+SRC_WIDTH, SRC_HEIGHT, SRC_FPS = 1920, 1080, 30.0
+# The default ladder as reelstack plans it for the 1920x1080 30 fps sources below.
+RUNGS: list[Rendition] = plan_renditions(
+    ladder=LADDERS["default"], src_width=SRC_WIDTH, src_height=SRC_HEIGHT, src_fps=SRC_FPS
+)
+MAX_OVERHEAD = 1.05  # (a)/(b): reelstack's command vs the hand-written one
+MIN_PER_RUNG_COST = 1.40  # (c)/(a): one process per rung vs one decode
 X264 = [
     "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
     "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
@@ -80,7 +85,8 @@ SOURCES = {
 
 def make_source(path: Path, duration_s: int, video_args: list[str]) -> None:
     lavfi = [
-        "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={duration_s}",
+        "-f", "lavfi", "-i",
+        f"testsrc2=size={SRC_WIDTH}x{SRC_HEIGHT}:rate={SRC_FPS:g}:duration={duration_s}",
         "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={duration_s}",
     ]  # fmt: skip
     audio = ["-c:a", "aac", "-b:a", "128k", "-ac", "2"]
@@ -105,9 +111,11 @@ def cli_argv(src: Path, out: Path) -> list[str]:
 def single_argv(src: Path, out: Path, poster_at_s: float) -> list[str]:
     n = len(RUNGS)
     graph = [f"[0:v]format=yuv420p,split={n + 1}" + "".join(f"[v{k}]" for k in range(n + 1))]
-    graph += [f"[v{k}]scale={w}:{h},setsar=1[o{k}]" for k, (w, h, *_) in enumerate(RUNGS)]
+    graph += [f"[v{k}]scale={r.width}:{r.height},setsar=1[o{k}]" for k, r in enumerate(RUNGS)]
+    top = RUNGS[-1]
     graph.append(
-        f"[v{n}]trim=start={poster_at_s:.3f},setpts=PTS-STARTPTS,scale=1920:1080,setsar=1[p]"
+        f"[v{n}]trim=start={poster_at_s:.3f},setpts=PTS-STARTPTS,"
+        f"scale={top.width}:{top.height},setsar=1[p]"
     )
     # Same rule as reelstack: one filter thread on small machines (<= 4 CPUs).
     threads = ["-filter_complex_threads", "1"] if (os.cpu_count() or 1) <= 4 else []
@@ -115,9 +123,9 @@ def single_argv(src: Path, out: Path, poster_at_s: float) -> list[str]:
     for k in range(n):
         argv += ["-map", f"[o{k}]"]
     argv += ["-map", "0:a:0", *X264]
-    for k, (_w, _h, kbps, maxrate, bufsize, profile) in enumerate(RUNGS):
-        argv += [f"-b:v:{k}", f"{kbps}k", f"-maxrate:v:{k}", f"{maxrate}k"]
-        argv += [f"-bufsize:v:{k}", f"{bufsize}k", f"-profile:v:{k}", profile]
+    for k, r in enumerate(RUNGS):
+        argv += [f"-b:v:{k}", f"{r.video_kbps}k", f"-maxrate:v:{k}", f"{r.maxrate_kbps}k"]
+        argv += [f"-bufsize:v:{k}", f"{r.bufsize_kbps}k", f"-profile:v:{k}", r.profile]
     argv += [*AUDIO, *dash(out, audio=True)]
     argv += ["-map", "[p]", "-frames:v", "1", "-update", "1", "-q:v", "3", str(out / "p.jpg")]
     return argv
@@ -125,13 +133,14 @@ def single_argv(src: Path, out: Path, poster_at_s: float) -> list[str]:
 
 def per_rung_argvs(src: Path, out: Path) -> list[list[str]]:
     argvs = []
-    for k, (w, h, kbps, maxrate, bufsize, profile) in enumerate(RUNGS):
+    for k, r in enumerate(RUNGS):
         rung_out = out / f"r{k}"
         rung_out.mkdir(parents=True)
         audio = k == 0
-        argv = [*HEAD, "-i", str(src), "-map", "0:v:0", "-vf", f"scale={w}:{h},setsar=1", *X264]
-        argv += ["-b:v", f"{kbps}k", "-maxrate", f"{maxrate}k", "-bufsize", f"{bufsize}k"]
-        argv += ["-profile:v", profile]
+        scale = f"scale={r.width}:{r.height},setsar=1"
+        argv = [*HEAD, "-i", str(src), "-map", "0:v:0", "-vf", scale, *X264]
+        argv += ["-b:v", f"{r.video_kbps}k", "-maxrate", f"{r.maxrate_kbps}k"]
+        argv += ["-bufsize", f"{r.bufsize_kbps}k", "-profile:v", r.profile]
         if audio:
             argv += ["-map", "0:a:0", *AUDIO]
         argvs.append([*argv, *dash(rung_out, audio=audio)])
@@ -146,7 +155,8 @@ def bench_source(kind: str, work: Path, duration_s: int, repeat: int) -> tuple[f
     make_source(src, duration_s, video_args)
     mbps = src.stat().st_size * 8 / duration_s / 1e6
     print(
-        f"\n== source {kind}: 1920x1080 30fps {duration_s}s, {mbps:.1f} Mb/s "
+        f"\n== source {kind}: {SRC_WIDTH}x{SRC_HEIGHT} {SRC_FPS:g}fps {duration_s}s, "
+        f"{mbps:.1f} Mb/s "
         f"(generated in {time.perf_counter() - t0:.1f}s)",
         flush=True,
     )
@@ -179,8 +189,9 @@ def bench_source(kind: str, work: Path, duration_s: int, repeat: int) -> tuple[f
     for label, wall in (("a", wall_a), ("b", wall_b), ("c", wall_c)):
         print(f"realtime factor ({label}): {duration_s / wall:.2f}x")
     ab, ca = wall_a / wall_b, wall_c / wall_a
-    print(f"(a)/(b) = {ab:.3f}  target <= 1.05  {'PASS' if ab <= 1.05 else 'MISS'}")
-    print(f"(c)/(a) = {ca:.3f}  target >= 1.40  {'PASS' if ca >= 1.4 else 'MISS'}")
+    ab_ok, ca_ok = ab <= MAX_OVERHEAD, ca >= MIN_PER_RUNG_COST
+    print(f"(a)/(b) = {ab:.3f}  target <= {MAX_OVERHEAD:.2f}  {'PASS' if ab_ok else 'MISS'}")
+    print(f"(c)/(a) = {ca:.3f}  target >= {MIN_PER_RUNG_COST:.2f}  {'PASS' if ca_ok else 'MISS'}")
     for sub in ("a", "b", "c"):
         shutil.rmtree(work / sub, ignore_errors=True)
     return ab, ca
@@ -194,15 +205,25 @@ def main() -> int:
     parser.add_argument("--source", choices=[*SOURCES, "all"], default="all")
     args = parser.parse_args()
     print(f"cpu cores: {os.cpu_count()}", flush=True)
+    print("ladder: " + ", ".join(f"{r.width}x{r.height}@{r.video_kbps}k" for r in RUNGS))
     kinds = list(SOURCES) if args.source == "all" else [args.source]
     work = Path(tempfile.mkdtemp(prefix="reelstack-bench-"))
+    missed: list[str] = []
     try:
         for kind in kinds:
-            bench_source(kind, work, args.duration, args.repeat)
+            ab, ca = bench_source(kind, work, args.duration, args.repeat)
+            if ab > MAX_OVERHEAD:
+                missed.append(f"{kind}: (a)/(b) {ab:.3f} > {MAX_OVERHEAD:.2f}")
+            if ca < MIN_PER_RUNG_COST:
+                missed.append(f"{kind}: (c)/(a) {ca:.3f} < {MIN_PER_RUNG_COST:.2f}")
     finally:
         if args.keep:
             shutil.copytree(work, args.keep, dirs_exist_ok=True)
         shutil.rmtree(work, ignore_errors=True)
+    if missed:
+        print("\nMISSED: " + "; ".join(missed))
+        return 1
+    print("\nall targets met")
     return 0
 
 
