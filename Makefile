@@ -41,6 +41,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test-sqlite: install web
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -15,14 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import func, select
 
 from reelstack import delivery, ops, problems
 from reelstack.assets.router import router as assets_router
 from reelstack.catalog.router import router as catalog_router
 from reelstack.db import session_scope
 from reelstack.ingest.router import router as ingest_router
-from reelstack.jobs.models import Job
+from reelstack.jobs import service as jobs_service
 from reelstack.jobs.router import router as jobs_router
 from reelstack.playback.router import router as playback_router
 from reelstack.runtime import Runtime
@@ -70,7 +69,5 @@ def api_router() -> APIRouter:
 def job_counts(runtime: Runtime) -> Iterable[tuple[str, str, int]]:
     """(kind, state, count) of the job rows: the ``reelstack_jobs`` gauge at scrape time."""
     with session_scope(runtime.sessions) as session:
-        rows = session.execute(
-            select(Job.kind, Job.state, func.count()).group_by(Job.kind, Job.state)
-        ).all()
-    return [(str(kind), str(state), int(count)) for kind, state, count in rows]
+        counts = jobs_service.count_by_kind_and_state(session=session)
+    return [(kind, state, n) for (kind, state), n in counts.items()]

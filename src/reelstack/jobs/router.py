@@ -7,8 +7,7 @@ from fastapi import APIRouter, Query
 
 from reelstack.deps import DbSession, ExecutorDep, JobRegistryDep
 from reelstack.jobs import service
-from reelstack.jobs.models import JobKind, JobState
-from reelstack.jobs.schemas import JobOut
+from reelstack.jobs.schemas import JobKind, JobOut, JobState
 from reelstack.problems import responses
 from reelstack.uow import on_commit
 

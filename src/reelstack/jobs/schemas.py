@@ -6,6 +6,8 @@ from pydantic import BaseModel, ConfigDict
 
 from reelstack.jobs.models import JobKind, JobState
 
+__all__ = ["JobKind", "JobOut", "JobState"]
+
 
 class JobOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
