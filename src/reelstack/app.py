@@ -62,8 +62,8 @@ def create_app(
         version=__version__,
         summary="Open-source OTT backend: ingest, ABR transcoding, HLS + DASH delivery.",
         lifespan=lifespan,
-        # Every operation can answer 422 problem+json (not FastAPI's default error shape).
-        responses=problems.responses(),
+        # Every operation can answer 400 (a value the database refuses) and 422 problem+json.
+        responses=problems.responses(400),
     )
     build_openapi = app.openapi
 

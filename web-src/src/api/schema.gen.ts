@@ -89,6 +89,15 @@ export interface Rendition {
   playlist: string;
 }
 
+export interface ReprocessIn {
+  ladder?: string | null;
+}
+
+export interface ReprocessOut {
+  asset_id: string;
+  job_id: string;
+}
+
 export type TitleKind = "movie" | "episode" | "trailer" | "clip";
 
 export interface TitleOut {
