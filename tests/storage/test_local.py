@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reelstack.storage import InvalidKey, LocalStorage, ObjectNotFound, media_prefix, source_key
+from reelstack.storage import InvalidKey, LocalStorage, ObjectNotFound
 
 
 @pytest.fixture
@@ -89,45 +89,3 @@ def test_file_path_is_the_object_itself(tmp_path: Path) -> None:
         store.file_path("a")  # a folder
     with pytest.raises(InvalidKey):
         store.file_path("../media/a/b")
-
-
-# The local-only API below stays until its callers move to Workdir and versioned keys.
-
-
-def test_old_api_put_file_move_and_local_path(tmp_path: Path) -> None:
-    store = LocalStorage(tmp_path / "media")
-    src = tmp_path / "file.bin"
-    src.write_bytes(b"abc")
-    key = source_key("a1", ".MP4")
-    store.put_file(key, src, move=True)
-    assert not src.exists()  # moved
-    with store.local_path(key) as path:
-        assert path.read_bytes() == b"abc" and mode(path) == 0o644
-    assert store.direct_path(key) == tmp_path / "media" / key
-
-
-@pytest.mark.parametrize("key", ["../etc/passwd", "assets/../../x", "assets/.staging/x", "", "/"])
-def test_old_api_direct_path_refuses_bad_keys(tmp_path: Path, key: str) -> None:
-    assert LocalStorage(tmp_path / "media").direct_path(key) is None
-
-
-def test_old_api_staging_into_put_tree(tmp_path: Path) -> None:
-    store = LocalStorage(tmp_path / "media")
-    with store.staging_dir() as staging:
-        (staging / "master.m3u8").write_text("v1")
-        store.put_tree(media_prefix("a1"), staging)
-    assert store.read_bytes(f"{media_prefix('a1')}/master.m3u8") == b"v1"
-    assert list((tmp_path / "media" / ".staging").iterdir()) == []
-
-
-def test_old_api_sweep_staging_removes_only_dead_owners(tmp_path: Path) -> None:
-    store = LocalStorage(tmp_path / "media")
-    staging = tmp_path / "media" / ".staging"
-    staging.mkdir()
-    dead = staging / f"{2**22 + 11}-abandoned"  # above pid_max: no such process
-    dead.mkdir()
-    (dead / "seg-0-00001.m4s").write_bytes(b"half")
-    with store.staging_dir() as mine:
-        assert mine.name.startswith(f"{os.getpid()}-")
-        assert store.sweep_staging() == [dead.name]
-        assert mine.exists() and not dead.exists()

@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
@@ -34,16 +34,6 @@ _FILE_MODE = 0o644
 _DIR_MODE = 0o755
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _etag(st: os.stat_result) -> str:
     # Every write is a new file (temp + rename), so inode and mtime change with the content.
     return f"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"
@@ -53,8 +43,6 @@ class LocalStorage:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self._mkdirs(self.root)
-        # Old staging area (see staging_dir); hidden, so never listed as objects.
-        self._tmp = self.root / ".staging"
 
     # -- keys and paths ---------------------------------------------------------------
 
@@ -113,20 +101,8 @@ class LocalStorage:
             tmp.unlink(missing_ok=True)
             raise
 
-    def put_file(self, key: str, path: Path, *, move: bool = False) -> None:
-        """Copy ``path`` in (``move=True``, for old callers only, renames it instead)."""
-        if move:
-            dest = self._path(key)
-            self._mkdirs(dest.parent)
-            tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
-            try:
-                shutil.move(path, tmp)
-                tmp.chmod(_FILE_MODE)
-                os.replace(tmp, dest)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-            return
+    def put_file(self, key: str, path: Path) -> None:
+        """Copy ``path`` in (atomically: readers see the old object or the whole new one)."""
         with path.open("rb") as src, self._atomic(key) as fh:
             shutil.copyfileobj(src, fh, _CHUNK)
 
@@ -193,7 +169,7 @@ class LocalStorage:
             return
         found: builtins.list[tuple[str, os.stat_result]] = []
         for dirpath, dirnames, filenames in os.walk(base):
-            # Hidden names are this store's temp files and the old staging area.
+            # Hidden names are this store's temp files.
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             for name in filenames:
                 if name.startswith("."):
@@ -244,40 +220,3 @@ class LocalStorage:
             except OSError:
                 return
             folder = folder.parent
-
-    # -- old local-only API, kept until callers move to Workdir (not part of Storage) ------
-
-    @contextmanager
-    def local_path(self, key: str) -> Iterator[Path]:
-        """Deprecated: use ``Workdir.local_copy``."""
-        yield self.file_path(key)
-
-    @contextmanager
-    def staging_dir(self) -> Iterator[Path]:
-        """Deprecated: use ``Workdir.scratch``."""
-        self._mkdirs(self._tmp)
-        # The owner's pid in the name lets sweep_staging() tell abandoned dirs apart.
-        path = Path(tempfile.mkdtemp(dir=self._tmp, prefix=f"{os.getpid()}-"))
-        try:
-            yield path
-        finally:
-            shutil.rmtree(path, ignore_errors=True)
-
-    def sweep_staging(self) -> Sequence[str]:
-        """Deprecated: use ``Workdir.sweep``."""
-        removed: builtins.list[str] = []
-        if not self._tmp.is_dir():
-            return removed
-        for path in self._tmp.iterdir():
-            pid = path.name.split("-", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)):
-                shutil.rmtree(path, ignore_errors=True)
-                removed.append(path.name)
-        return removed
-
-    def direct_path(self, key: str) -> Path | None:
-        """Deprecated: use ``file_path``."""
-        try:
-            return self.file_path(key)
-        except (ValueError, ObjectNotFound):
-            return None
