@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
@@ -130,8 +131,9 @@ def live_server(app: Any) -> Iterator[str]:
         sock.close()
 
 
-def wait_for_job(client: TestClient, job_id: str, timeout_s: float = 120) -> dict[str, Any]:
-    """Poll the job API until the job reaches a terminal state."""
+def wait_for_job(client: httpx.Client, job_id: str, timeout_s: float = 120) -> dict[str, Any]:
+    """Poll the job API until the job reaches a terminal state (a TestClient, or an HTTP
+    client of a live server that sends the admin key)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         job: dict[str, Any] = client.get(f"/v1/admin/jobs/{job_id}").json()

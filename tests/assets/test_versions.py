@@ -42,7 +42,7 @@ def test_reprocess_publishes_a_new_version_while_readers_never_see_an_error(
             content=clips["landscape"].read_bytes(),
         )
         ids = resp.json()
-        assert wait_job(http, ids["job_id"])["state"] == "succeeded"
+        assert wait_for_job(http, ids["job_id"])["state"] == "succeeded"
         first = http.post("/v1/playback", json={"title_id": ids["title_id"]}).json()
         assert "/v1/" in first["hls"]
 
@@ -70,7 +70,7 @@ def test_reprocess_publishes_a_new_version_while_readers_never_see_an_error(
             assert again.status_code == 202, again.text
             busy = http.post(f"/v1/admin/assets/{ids['asset_id']}/reprocess")
             assert busy.status_code == 409 and busy.json()["code"] == "asset_busy"
-            assert wait_job(http, again.json()["job_id"])["state"] == "succeeded"
+            assert wait_for_job(http, again.json()["job_id"])["state"] == "succeeded"
             # Let the reader see the new version too.
             for _ in range(50):
                 if len(seen) == 2:
@@ -85,18 +85,6 @@ def test_reprocess_publishes_a_new_version_while_readers_never_see_an_error(
     assert asset["version"] == 2 and asset["status"] == "ready"
     # The old version stays for the grace period (default 24 h) for players still on it.
     assert _versions(tiny, ids["asset_id"]) == {"v1", "v2"}
-
-
-def wait_job(http: httpx.Client, job_id: str, timeout_s: float = 120) -> dict[str, object]:
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job: dict[str, object] = http.get(f"/v1/admin/jobs/{job_id}").json()
-        if job["state"] in {"succeeded", "failed", "cancelled"}:
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish")
 
 
 def test_old_versions_are_purged_after_the_grace_period(

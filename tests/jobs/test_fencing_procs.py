@@ -62,15 +62,15 @@ def _db_is_free(url: str, job_id: str) -> bool:
     """True when nobody holds a write lock we would wait on (the job row, or SQLite)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        conn = sqlite3.connect(str(parsed.database), timeout=0.2)
+        lite = sqlite3.connect(str(parsed.database), timeout=0.2)
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.rollback()
+            lite.execute("BEGIN IMMEDIATE")
+            lite.rollback()
             return True
         except sqlite3.OperationalError:
             return False
         finally:
-            conn.close()
+            lite.close()
     engine = create_engine(url)
     try:
         with engine.begin() as conn:

@@ -11,12 +11,14 @@ what another attempt publishes; it removes its own objects when it notices.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session
 
+from reelstack import metrics
 from reelstack.assets import service
 from reelstack.assets.schemas import AudioTrack, Rendition, TranscodeOutput
 from reelstack.db import utcnow
@@ -44,6 +46,7 @@ def transcode(ctx: JobContext) -> dict[str, Any]:
     prefix = media_version_prefix(payload.asset_id, version)
     try:
         with rt.workdir.local_copy(rt.storage, key) as src, rt.workdir.scratch() as out:
+            started = time.monotonic()
             try:
                 result = transcode_and_package(
                     source=src,
@@ -56,6 +59,9 @@ def transcode(ctx: JobContext) -> dict[str, Any]:
                 raise JobCancelled(str(exc)) from exc
             except InvalidSource as exc:
                 raise PermanentJobError(str(exc)) from exc
+            elapsed_s = time.monotonic() - started
+            if elapsed_s > 0:
+                metrics.observe_realtime_factor(result.duration_s / elapsed_s)
             # Upload only while the claim holds, and prove it held throughout after.
             with ctx.transaction():
                 pass
