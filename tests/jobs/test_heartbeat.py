@@ -79,3 +79,22 @@ def test_job_timing_settings_are_validated() -> None:
         Settings(worker_concurrency=0)
     with pytest.raises(ValueError):
         Settings(job_poll_interval_s=0)
+
+
+def test_a_kind_without_a_handler_fails_instead_of_looping(runtime: Runtime) -> None:
+    with session_scope(runtime.sessions) as s:
+        job_id = service.create_job(
+            session=s,
+            payload=PurgeMediaPayload(asset_id="a1"),
+            subject_type="asset",
+            subject_id="a1",
+            max_attempts=3,
+        ).id
+    from reelstack.jobs.runner import run_job
+
+    ran = run_job(runtime, JobRegistry(), worker="w:1", cancel=threading.Event())
+    assert ran == job_id
+    with session_scope(runtime.sessions) as s:
+        job = service.get_job(session=s, job_id=job_id)
+        assert job.state is JobState.FAILED
+        assert job.error is not None and "no handler" in job.error

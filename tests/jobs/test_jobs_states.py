@@ -251,6 +251,37 @@ def test_parent_fails_with_its_child_and_cancels_the_others(runtime: Runtime) ->
     assert _state(runtime, other)[0] is JobState.QUEUED
 
 
+def test_retrying_a_failed_child_reruns_its_whole_graph(runtime: Runtime) -> None:
+    parent, (bad, other) = _graph(runtime)
+    with session_scope(runtime.sessions) as s:
+        claim = _claim(s, bad)
+    with session_scope(runtime.sessions) as s:
+        service.fail(session=s, claim=claim, error="flaky", retry_at=None)
+    assert _state(runtime, other)[0] is JobState.CANCELLED
+    with session_scope(runtime.sessions) as s:
+        assert service.retry_job(session=s, job_id=bad).state is JobState.QUEUED
+    # The sibling cancelled with it runs again too, so the parent cannot wait for ever.
+    assert _state(runtime, other)[0] is JobState.QUEUED
+    assert _state(runtime, parent)[0] is JobState.WAITING
+    for kid in (bad, other):
+        with session_scope(runtime.sessions) as s:
+            claim = _claim(s, kid)
+        with session_scope(runtime.sessions) as s:
+            service.succeed(session=s, claim=claim)
+    assert _state(runtime, parent)[0] is JobState.QUEUED
+
+    # A child of a cancelled run is not retried on its own.
+    parent2, (kid2, _) = _graph(runtime)
+    with session_scope(runtime.sessions) as s:
+        claim = _claim(s, kid2)
+    with session_scope(runtime.sessions) as s:
+        service.request_cancel(session=s, job_id=parent2)
+    with session_scope(runtime.sessions) as s:
+        service.fail(session=s, claim=claim, error="late failure", retry_at=None)
+    with session_scope(runtime.sessions) as s, pytest.raises(InvalidJobTransition):
+        service.retry_job(session=s, job_id=kid2)
+
+
 def test_cancel_cascades_down_and_up(runtime: Runtime) -> None:
     parent, (queued, running) = _graph(runtime)
     with session_scope(runtime.sessions) as s:

@@ -62,12 +62,11 @@ def transcode(ctx: JobContext) -> dict[str, Any]:
             elapsed_s = time.monotonic() - started
             if elapsed_s > 0:
                 metrics.observe_realtime_factor(result.duration_s / elapsed_s)
-            # Upload only while the claim holds, and prove it held throughout after.
-            with ctx.transaction():
-                pass
+            # Upload only while the claim holds (and no cancel came), and prove it held
+            # throughout after: otherwise the except below removes what was uploaded.
+            ctx.checkpoint()
             rt.storage.put_tree(prefix, out / "media")
-            with ctx.transaction():
-                pass
+            ctx.checkpoint()
     except BaseException:
         # Unpublished and ours alone: nothing may be left of it (a KeyboardInterrupt too).
         rt.storage.delete_prefix(prefix)

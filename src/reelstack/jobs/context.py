@@ -85,6 +85,20 @@ class JobContext:
             self.lost_claim()
             raise
 
+    def checkpoint(self) -> None:
+        """Prove the claim still holds and no cancel was asked for, right now (one fenced
+        heartbeat); raise ``ClaimLost`` or ``JobCancelled`` otherwise. Call it around steps
+        that make outside effects, such as uploading a version."""
+        with session_scope(self.runtime.sessions) as s:
+            try:
+                cancel_requested = service.heartbeat(session=s, claim=self.claim)
+            except ClaimLost:
+                self.lost_claim()
+                raise
+        if cancel_requested:
+            self.cancel.set()
+        self.check()
+
     def lost_claim(self) -> None:
         self.lost.set()
         self.cancel.set()

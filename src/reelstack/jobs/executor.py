@@ -62,11 +62,13 @@ class LocalExecutor:
         self._wake = threading.Condition()
         self._stopping = threading.Event()
         self._last_sweep = 0.0
+        self._recover = False
 
     def start(self, *, recover: bool = True) -> None:
         """Start the pool; with ``recover``, jobs left running by dead workers are
         re-queued first (and again every half ``stale_after_s``)."""
         self._stopping.clear()
+        self._recover = recover
         for name in self.runtime.workdir.sweep():
             log.warning("workdir.scratch_removed", dir=name)
         if recover:
@@ -75,7 +77,6 @@ class LocalExecutor:
             t = threading.Thread(target=self._loop, name=f"reelstack-worker-{i}", daemon=True)
             t.start()
             self._threads.append(t)
-        self._recover = recover
 
     def sweep(self) -> list[str]:
         """Re-queue jobs whose worker died (never the ones running here)."""
@@ -159,9 +160,7 @@ class LocalExecutor:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
-            if getattr(self, "_recover", False) and (
-                time.monotonic() - self._last_sweep > self.stale_after_s / 2
-            ):
+            if self._recover and (time.monotonic() - self._last_sweep > self.stale_after_s / 2):
                 try:
                     self.sweep()
                 except Exception:  # a database blip must not kill the worker

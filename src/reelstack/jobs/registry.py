@@ -53,7 +53,9 @@ class JobRegistry:
         return set(JobKind) - set(self._handlers)
 
     def on_give_up(self, session: Session, job: Job, reason: str) -> None:
-        """The give-up hook of ``job``'s kind, for the service's cascades."""
-        hook = self.handler(job.kind).on_give_up
+        """The give-up hook of ``job``'s kind, for the service's cascades (none for a kind
+        this registry lacks: the job still fails rather than stay stuck)."""
+        handler = self._handlers.get(job.kind)
+        hook = handler.on_give_up if handler is not None else None
         if hook is not None:
             hook(session, job, reason)

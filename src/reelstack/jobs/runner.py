@@ -20,7 +20,7 @@ from reelstack.jobs import service
 from reelstack.jobs.context import Heartbeat, JobContext, JobRef
 from reelstack.jobs.errors import ClaimLost, JobCancelled, PermanentJobError
 from reelstack.jobs.models import Job
-from reelstack.jobs.registry import JobRegistry
+from reelstack.jobs.registry import JobRegistry, UnknownJobKind
 from reelstack.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -54,7 +54,12 @@ def run_job(
         on_claim(ref.id)
     claim = service.Claim(job_id=ref.id, worker=worker, attempt=ref.attempt)
     ctx = JobContext(runtime, ref, claim, cancel)
-    handler = registry.handler(ref.kind)
+    try:
+        handler = registry.handler(ref.kind)
+    except UnknownJobKind as exc:
+        # A worker built without this kind's handler: fail loudly rather than loop.
+        _fail(runtime, registry, ctx, str(exc), final=True)
+        return ref.id
     log.info("job.started", job_id=ref.id, kind=ref.kind.value, attempt=ref.attempt)
     started = time.monotonic()
     outcome = "succeeded"

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from reelstack.db import utcnow
-from reelstack.errors import NotFound
+from reelstack.errors import InvalidJobTransition, NotFound
 from reelstack.jobs.errors import ClaimLost
 from reelstack.jobs.models import DEFAULT_PRIORITY, Job, JobKind, JobState
 from reelstack.jobs.payloads import JobPayload
@@ -331,13 +331,32 @@ def request_cancel(*, session: Session, job_id: str, on_give_up: GiveUpHook = _n
 
 
 def retry_job(*, session: Session, job_id: str) -> Job:
-    """Re-run a failed job with a fresh attempt budget. A failed parent re-runs its failed
-    or cancelled children and waits for them; a failed parent of this job waits again."""
+    """Re-run a failed job with a fresh attempt budget.
+
+    A failed parent re-runs its failed or cancelled children and waits for them (or runs
+    at once when they all succeeded). Retrying a failed child retries its whole graph, so
+    the siblings cancelled with it run again too; a child of a cancelled run is refused.
+    """
     job = get_job(session=session, job_id=job_id)
+    if job.parent_id is not None and job.state is JobState.FAILED:
+        parent = get_job(session=session, job_id=job.parent_id)
+        if parent.state is JobState.CANCELLED:
+            raise InvalidJobTransition(
+                f"job {job.id} belongs to cancelled job {parent.id}: start a new run instead",
+                from_state=job.state.value,
+                to_state=JobState.QUEUED.value,
+            )
+        if parent.state is JobState.FAILED:
+            # Its siblings were cancelled with it: the whole graph runs again.
+            retry_job(session=session, job_id=parent.id)
+            session.refresh(job)
+            return job
     kids = children(session=session, parent_id=job.id)
     if kids:
         transition(session=session, job=job, to=JobState.WAITING)
         job.error = None
+        job.attempts = 0
+        job.not_before = utcnow()
         for kid in kids:
             if kid.state in (JobState.FAILED, JobState.CANCELLED):
                 _requeue_fresh(session, kid)
@@ -345,11 +364,6 @@ def retry_job(*, session: Session, job_id: str) -> Job:
             transition(session=session, job=job, to=JobState.QUEUED)
     else:
         _requeue_fresh(session, job)
-    if job.parent_id is not None:
-        parent = get_job(session=session, job_id=job.parent_id)
-        if parent.state is JobState.FAILED:
-            transition(session=session, job=parent, to=JobState.WAITING)
-            parent.error = None
     session.flush()
     return job
 
