@@ -32,8 +32,8 @@ from reelstack.media.mpd import (
     iso_duration,
     render_mpd,
     timeline,
-    vod_presentation,
 )
+from reelstack.media.mpd_vod import vod_presentation
 from tests.media.mpd_rules import check_mpd, mpd_problems
 
 NS = "{urn:mpeg:dash:schema:mpd:2011}"

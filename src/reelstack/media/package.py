@@ -33,7 +33,8 @@ from reelstack.media.manifests import (
     render_media_playlist,
     target_duration,
 )
-from reelstack.media.mpd import render_mpd, vod_presentation
+from reelstack.media.mpd import render_mpd
+from reelstack.media.mpd_vod import vod_presentation
 from reelstack.media.probe import AudioInfo, ProbeResult, probe, require_video
 from reelstack.media.segments import MeasuredTrack, measure_track
 
