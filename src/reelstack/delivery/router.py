@@ -9,9 +9,11 @@ the store's own time-limited URL when it has one (S3).
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
+from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from reelstack.deps import RuntimeDep
@@ -89,12 +91,24 @@ async def media_file(asset_id: str, path: str, request: Request, runtime: Runtim
     if request.method == "HEAD" or end == start:
         return Response(status_code=status, headers=headers, media_type=media_type)
     stream = await run_in_threadpool(storage.open_range, key, start, end)
+
+    async def body() -> AsyncIterator[bytes]:
+        # A player that aborts a request (a seek, a quality switch) stops the iteration
+        # half-way: the object must still be closed.
+        try:
+            async for chunk in iterate_in_threadpool(stream):
+                yield chunk
+        finally:
+            stream.close()
+
     return StreamingResponse(
-        iterate_in_threadpool(stream),
+        body(),
         status_code=status,
         headers=headers,
         media_type=media_type,
-        background=None,
+        # Also after a disconnect that leaves the body generator suspended (close is
+        # idempotent).
+        background=BackgroundTask(stream.close),
     )
 
 
