@@ -17,11 +17,11 @@ from collections.abc import Iterable
 from typing import Protocol
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from reelstack.db import session_scope, utcnow
 from reelstack.jobs import service
-from reelstack.jobs.models import Job, JobState
+from reelstack.jobs.models import Job
 from reelstack.jobs.registry import JobRegistry
 from reelstack.jobs.runner import run_job
 from reelstack.jobs.states import TERMINAL
@@ -125,27 +125,6 @@ class LocalExecutor:
             if deadline is not None and time.monotonic() > deadline:
                 return False
             time.sleep(0.1)
-
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until no job runs here and none is due or waiting in the database."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            if self.busy() == 0:
-                with session_scope(self.runtime.sessions) as session:
-                    pending = session.scalar(
-                        select(func.count())
-                        .select_from(Job)
-                        .where(
-                            (Job.state == JobState.RUNNING)
-                            | (Job.state == JobState.WAITING)
-                            | ((Job.state == JobState.QUEUED) & (Job.not_before <= utcnow()))
-                        )
-                    )
-                if not pending:
-                    return True
-            if deadline is not None and time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
 
     def stop(self, *, timeout: float = 10.0) -> None:
         """Stop FFmpeg for running jobs (they go back to queued) and join the threads."""
