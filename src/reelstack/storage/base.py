@@ -238,6 +238,13 @@ def tree_files(src_dir: Path) -> Iterator[tuple[str, Path]]:
     yield from sorted(found)
 
 
+def put_tree_files(store: Storage, prefix: str, src_dir: Path) -> None:
+    """``put_tree`` in terms of ``put_file``: every file below ``src_dir``, one by one."""
+    validate_prefix(prefix)
+    for rel, path in tree_files(src_dir):
+        store.put_file(join_key(prefix, rel), path)
+
+
 def join_key(prefix: str, rel: str) -> str:
     return validate_key(f"{prefix}/{rel}" if prefix else rel)
 

@@ -23,8 +23,7 @@ from reelstack.storage.base import (
     SizeCheckedChunks,
     StoredObject,
     check_range,
-    join_key,
-    tree_files,
+    put_tree_files,
     validate_key,
     validate_prefix,
 )
@@ -114,9 +113,7 @@ class LocalStorage:
                 fh.write(chunk)
 
     def put_tree(self, prefix: str, src_dir: Path) -> None:
-        validate_prefix(prefix)
-        for rel, path in tree_files(src_dir):
-            self.put_file(join_key(prefix, rel), path)
+        put_tree_files(self, prefix, src_dir)
 
     # -- reads -------------------------------------------------------------------------
 

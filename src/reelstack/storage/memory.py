@@ -19,8 +19,7 @@ from reelstack.storage.base import (
     SizeCheckedChunks,
     StoredObject,
     check_range,
-    join_key,
-    tree_files,
+    put_tree_files,
     validate_key,
     validate_prefix,
 )
@@ -70,9 +69,7 @@ class MemoryStorage:
         self._put(key, b"".join(SizeCheckedChunks(stream, size, _CHUNK)))
 
     def put_tree(self, prefix: str, src_dir: Path) -> None:
-        validate_prefix(prefix)
-        for rel, path in tree_files(src_dir):
-            self.put_file(join_key(prefix, rel), path)
+        put_tree_files(self, prefix, src_dir)
 
     def open_range(self, key: str, start: int = 0, end: int | None = None) -> ObjectStream:
         check_range(start, end)
