@@ -5,7 +5,10 @@ directory shared between the API and the job (only the per-process workdir)."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from reelstack.app import create_app
 from reelstack.runtime import Runtime, build_runtime
 from reelstack.storage.s3 import S3Storage
 from tests.conftest import ADMIN_HEADERS, wait_for_job
+from tests.s3server import TEST_AWS_ENV
 
 pytestmark = pytest.mark.e2e
 
@@ -106,3 +110,61 @@ def _get(client: TestClient, url: str) -> httpx.Response:
         resp = httpx.get(resp.headers["location"])
     assert resp.status_code == 200, (url, resp.status_code)
     return resp
+
+
+def test_api_and_worker_share_only_the_database_and_s3(
+    runtime: Runtime,
+    clips: dict[str, Path],
+    s3_endpoint: str,
+    new_bucket: Callable[[], str],
+    s3_admin: Any,
+    tmp_path: Path,
+) -> None:
+    """The API runs no job; a `reelstack worker` process with its own data dir and workdir
+    transcodes. Nothing on local disk is shared: the source reaches the worker through S3."""
+    bucket = new_bucket()
+    storage = {"storage_url": f"s3://{bucket}/media-root", "s3_endpoint_url": s3_endpoint}
+    settings = runtime.settings.model_copy(
+        update={**storage, "data_dir": tmp_path / "api", "embedded_worker": False}
+    )
+    api = build_runtime(settings)
+    env = {
+        **os.environ,
+        **TEST_AWS_ENV,
+        "REELSTACK_DATABASE_URL": settings.resolved_database_url,
+        "REELSTACK_DATA_DIR": str(tmp_path / "worker"),
+        "REELSTACK_STORAGE_URL": storage["storage_url"],
+        "REELSTACK_S3_ENDPOINT_URL": s3_endpoint,
+        "REELSTACK_LADDER": "tiny",
+        "REELSTACK_JOB_POLL_INTERVAL_S": "0.2",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "reelstack", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with TestClient(create_app(runtime=api), headers=ADMIN_HEADERS) as client:
+            ids = client.post(
+                "/v1/admin/uploads",
+                params={"title": "Split", "filename": "clip.mp4"},
+                content=clips["landscape"].read_bytes(),
+            ).json()
+            assert wait_for_job(client, ids["job_id"])["state"] == "succeeded"
+            transcode = client.get(
+                "/v1/admin/jobs", params={"parent_id": ids["job_id"], "kind": "transcode"}
+            ).json()[0]
+            assert transcode["worker"].endswith(f":{worker.pid}")
+            play = client.post("/v1/playback", json={"title_id": ids["title_id"]}).json()
+            assert "#EXT-X-STREAM-INF" in _get(client, play["hls"]).text
+    finally:
+        worker.terminate()
+        assert worker.wait(20) == 0
+    keys = _objects(s3_admin, bucket)
+    assert f"media-root/assets/{ids['asset_id']}/media/v1/master.m3u8" in keys
+    # Neither side kept media on local disk; both scratch spaces are empty again.
+    for side in ("api", "worker"):
+        assert not (tmp_path / side / "media" / "assets").exists()
+        assert list((tmp_path / side / "work").iterdir()) == []
+    api.close()
