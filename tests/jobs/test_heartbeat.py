@@ -16,7 +16,19 @@ from reelstack.jobs.executor import LocalExecutor
 from reelstack.jobs.models import JobKind, JobState
 from reelstack.jobs.payloads import PurgeMediaPayload
 from reelstack.jobs.registry import JobHandler, JobRegistry
+from reelstack.jobs.runner import run_job
 from reelstack.runtime import Runtime, build_runtime
+
+
+def _queued_job(rt: Runtime) -> str:
+    with session_scope(rt.sessions) as s:
+        return service.create_job(
+            session=s,
+            payload=PurgeMediaPayload(asset_id="a1"),
+            subject_type="asset",
+            subject_id="a1",
+            max_attempts=3,
+        ).id
 
 
 def test_silent_job_stays_alive_and_is_not_taken_over(runtime: Runtime) -> None:
@@ -39,14 +51,7 @@ def test_silent_job_stays_alive_and_is_not_taken_over(runtime: Runtime) -> None:
     registry = JobRegistry()
     for kind in JobKind:
         registry.register(kind, JobHandler(run=silent))
-    with session_scope(rt.sessions) as s:
-        job_id = service.create_job(
-            session=s,
-            payload=PurgeMediaPayload(asset_id="a1"),
-            subject_type="asset",
-            subject_id="a1",
-            max_attempts=3,
-        ).id
+    job_id = _queued_job(rt)
     executor = LocalExecutor(rt, registry)
     executor.start()
     try:
@@ -82,15 +87,7 @@ def test_job_timing_settings_are_validated() -> None:
 
 
 def test_a_kind_without_a_handler_fails_instead_of_looping(runtime: Runtime) -> None:
-    with session_scope(runtime.sessions) as s:
-        job_id = service.create_job(
-            session=s,
-            payload=PurgeMediaPayload(asset_id="a1"),
-            subject_type="asset",
-            subject_id="a1",
-            max_attempts=3,
-        ).id
-    from reelstack.jobs.runner import run_job
+    job_id = _queued_job(runtime)
 
     ran = run_job(runtime, JobRegistry(), worker="w:1", cancel=threading.Event())
     assert ran == job_id

@@ -30,8 +30,8 @@ from reelstack.jobs.payloads import ProcessAssetPayload, PurgeMediaPayload, Tran
 from reelstack.jobs.registry import JobHandler, JobRegistry
 from reelstack.media.errors import InvalidSource, TranscodeCancelled
 from reelstack.media.package import transcode_and_package
-from reelstack.storage import media_prefix, media_version_prefix
-from reelstack.storage.versions import stored_versions
+from reelstack.storage import media_version_prefix
+from reelstack.storage.versions import stored_media
 
 log = structlog.get_logger(__name__)
 
@@ -132,16 +132,13 @@ def purge_media(ctx: JobContext) -> None:
     if current is None or current.version is None:
         return
     storage = ctx.runtime.storage
-    for version in sorted(stored_versions(storage, payload.asset_id)):
+    stored = stored_media(storage, payload.asset_id)
+    for version in sorted(stored.versions):
         if version < current.version:
             storage.delete_prefix(media_version_prefix(payload.asset_id, version))
             log.info("asset.version_purged", asset_id=payload.asset_id, version=version)
-    if current.version > 0:
-        # Files of the unversioned layout (before versioning) sit directly in media/.
-        base = media_prefix(payload.asset_id) + "/"
-        for obj in list(storage.list(media_prefix(payload.asset_id))):
-            if "/" not in obj.key.removeprefix(base):
-                storage.delete(obj.key)
+    for key in stored.unversioned:
+        storage.delete(key)
 
 
 def process_gave_up(session: Session, job: Job, reason: str) -> None:

@@ -7,8 +7,9 @@ Create Date: 2026-11-25
 
 Jobs are rebuilt: finished jobs are kept as history (as ``transcode`` jobs of their
 asset); unfinished ones are replaced by a fresh processing graph for their asset. Assets
-that were ready in the unversioned layout are queued for a re-transcode into version 1
-(the old files are removed by the purge that follows the publish).
+that were ready in the unversioned layout are queued for a re-transcode into version 1.
+Their old unversioned files stay until a later re-publish schedules a purge (a first
+publish schedules none).
 """
 
 import uuid
