@@ -156,11 +156,17 @@ def media_files(runtime: Runtime) -> list[str]:
     return [o.key for o in runtime.storage.list("assets")]
 
 
+# Rows an app makes for itself at start-up (the first token-signing key), not for a request.
+INFRASTRUCTURE_TABLES = frozenset({"signing_keys"})
+
+
 def row_counts(runtime: Runtime) -> dict[str, int]:
+    """Rows per table (start-up infrastructure left out): proves what a request left."""
     with runtime.engine.connect() as conn:
         return {
             t.name: int(conn.execute(text(f'SELECT count(*) FROM "{t.name}"')).scalar_one())
             for t in Base.metadata.sorted_tables
+            if t.name not in INFRASTRUCTURE_TABLES
         }
 
 
@@ -210,3 +216,76 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skipped:
         reporter.write_line(f"CI=true: {len(skipped)} test(s) skipped; nothing may skip in CI")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+VIEWER_PASSWORD = "correct horse battery staple"
+
+
+def ensure_demo_plans(client: httpx.Client) -> None:
+    """The demo's Basic, Standard and Premium plans, created through the admin API."""
+    from reelstack.billing.service import DEMO_PLANS
+
+    for code, name, price, streams, profiles, devices, height in DEMO_PLANS:
+        body = {
+            "code": code,
+            "name": name,
+            "price_minor": price,
+            "currency": "USD",
+            "max_streams": streams,
+            "max_profiles": profiles,
+            "max_devices": devices,
+            "max_height": height,
+        }
+        resp = client.post("/v1/admin/plans", json=body, headers=ADMIN_HEADERS)
+        assert resp.status_code in (201, 409), resp.text
+
+
+def create_viewer(
+    client: httpx.Client, email: str, *, plan: str | None = "premium", role: str = "viewer"
+) -> str:
+    """A verified account (through the admin API), subscribed to ``plan``; its id."""
+    ensure_demo_plans(client)
+    resp = client.post(
+        "/v1/admin/users",
+        json={"email": email, "password": VIEWER_PASSWORD, "role": role},
+        headers=ADMIN_HEADERS,
+    )
+    assert resp.status_code == 201, resp.text
+    user_id: str = resp.json()["id"]
+    if plan is not None:
+        sub = client.post(
+            f"/v1/admin/users/{user_id}/subscriptions", json={"plan": plan}, headers=ADMIN_HEADERS
+        )
+        assert sub.status_code == 201, sub.text
+    return user_id
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def sign_in(client: httpx.Client, email: str, *, pick_profile: bool = True) -> dict[str, Any]:
+    """Log in (a new device) and pick the first profile; returns the login response with
+    ``headers`` (the bearer header of the profile's access token) added."""
+    resp = client.post("/v1/auth/login", json={"email": email, "password": VIEWER_PASSWORD})
+    assert resp.status_code == 200, resp.text
+    tokens: dict[str, Any] = resp.json()
+    tokens["headers"] = bearer(tokens["access_token"])
+    if pick_profile:
+        profiles = client.get("/v1/me/profiles", headers=tokens["headers"]).json()
+        picked = client.post(
+            f"/v1/me/profiles/{profiles[0]['id']}/select", json={}, headers=tokens["headers"]
+        )
+        assert picked.status_code == 200, picked.text
+        tokens["access_token"] = picked.json()["access_token"]
+        tokens["headers"] = bearer(tokens["access_token"])
+    return tokens
+
+
+def viewer_headers(client: httpx.Client, email: str = "viewer@test.example") -> dict[str, str]:
+    """Bearer headers of a Premium viewer with a profile picked (created on first use)."""
+    probe = client.post("/v1/auth/login", json={"email": email, "password": VIEWER_PASSWORD})
+    if probe.status_code != 200:
+        create_viewer(client, email)
+    headers: dict[str, str] = sign_in(client, email)["headers"]
+    return headers

@@ -1,10 +1,11 @@
 """The API's shape, in one place: three parent routers and what hangs under each.
 
-- public: ``/healthz``, ``/readyz``, ``/metrics``, delivery (``/media/...``); the app
-  adds ``/openapi.json`` and the player (``/app/``) next to it.
-- viewer (``/v1``): titles, playback.
-- admin (``/v1/admin``): uploads, assets, jobs. The guard is a dependency of this parent
-  router, so a route added under it is protected without a line of its own.
+- public: ``/healthz``, ``/readyz``, ``/metrics``, delivery (``/media/...``),
+  ``/.well-known/jwks.json``; the app adds ``/openapi.json`` and the player (``/app/``).
+- viewer (``/v1``): auth, me (profiles, devices), titles, playback.
+- admin (``/v1/admin``): uploads, assets, jobs, users (admins only). The guard is a
+  dependency of this parent router, so a route added under it is protected without a
+  line of its own.
 
 Domain routers carry prefixes relative to their parent (the jobs router is ``/jobs``).
 A route under ``/v1/admin`` mounted anywhere else is caught by tests/api/test_guard.py.
@@ -17,6 +18,10 @@ from collections.abc import Iterable
 from fastapi import APIRouter, Depends
 
 from reelstack import delivery, ops, problems
+from reelstack.accounts.admin_router import router as users_admin_router
+from reelstack.accounts.plans_router import admin_router as plans_admin_router
+from reelstack.accounts.plans_router import router as plans_router
+from reelstack.accounts.router import auth_router, me_router, wellknown_router
 from reelstack.assets.router import router as assets_router
 from reelstack.catalog.router import router as catalog_router
 from reelstack.db import session_scope
@@ -35,11 +40,15 @@ def public_router() -> APIRouter:
     router = APIRouter()
     router.include_router(ops.router)
     router.include_router(delivery.router)
+    router.include_router(wellknown_router)
     return router
 
 
 def viewer_router() -> APIRouter:
     router = APIRouter(prefix=VIEWER_PREFIX)
+    router.include_router(auth_router)
+    router.include_router(me_router)
+    router.include_router(plans_router)
     router.include_router(catalog_router)
     router.include_router(playback_router)
     return router
@@ -49,11 +58,13 @@ def admin_router() -> APIRouter:
     router = APIRouter(
         prefix=ADMIN_PREFIX,
         dependencies=[Depends(require_admin)],
-        responses=problems.responses(401),
+        responses=problems.responses(401, 403),
     )
     router.include_router(ingest_router)
     router.include_router(assets_router)
     router.include_router(jobs_router)
+    router.include_router(users_admin_router)
+    router.include_router(plans_admin_router)
     return router
 
 

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from reelstack import __version__, api, problems
+from reelstack.accounts.identity import build_identity
 from reelstack.bootstrap import job_registry
 from reelstack.config import Settings, check_production, get_settings
 from reelstack.jobs.executor import Executor, LocalExecutor
@@ -41,6 +42,7 @@ def create_app(
     check_production(settings)
     configure_logging(level=settings.log_level, json=settings.log_json)
     runtime = runtime or build_runtime(settings)
+    identity = build_identity(settings, runtime.engine)
     registry = job_registry()
     owned_executor: LocalExecutor | None = None
     if executor is None:
@@ -49,6 +51,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Load (on first start: make) the signing key now, outside any request: on SQLite
+        # a key written inside a request's write transaction would wait on that request.
+        identity.auth.ring.signing_key()
         if owned_executor is not None and settings.embedded_worker:
             owned_executor.start()
         try:
@@ -56,6 +61,7 @@ def create_app(
         finally:
             if owned_executor is not None:
                 owned_executor.stop()
+            identity.close()
 
     app = FastAPI(
         title="Reelstack",
@@ -76,6 +82,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.executor = executor
     app.state.job_registry = registry
+    app.state.identity = identity
     app.state.metrics = AppMetrics(job_counts=partial(api.job_counts, runtime))
     problems.install(app)
     # The first added is the innermost: RequestContext runs inside CORS, so even its

@@ -87,6 +87,25 @@ class Settings(BaseSettings):
     # Share of /metrics, /healthz and .m4s access-log lines kept (others always logged).
     access_log_sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
 
+    # --- accounts ---
+    # This service's public origin: the issuer of its tokens (``iss``) and the base of
+    # absolute URLs it hands out.
+    public_url: str = "http://127.0.0.1:8000"
+    access_token_ttl_s: int = Field(default=900, ge=60, le=24 * 3600)
+    # A login session (refresh-token family) ends after this long without a refresh.
+    session_idle_ttl_s: int = Field(default=30 * 24 * 3600, ge=300)
+    # Clock skew allowed on exp/nbf/iat.
+    token_leeway_s: int = Field(default=30, ge=0, le=300)
+    # Shared counters (login throttling) across API processes; unset: in-process.
+    redis_url: str | None = None
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=50, ge=1)
+    login_failure_window_s: int = Field(default=900, ge=1)
+    # Password of the demo users that `make run` seeds; unset: generated and printed once.
+    demo_password: SecretStr | None = None
+    # A playback lease is renewed by heartbeats at this interval and expires after two.
+    playback_heartbeat_interval_s: int = Field(default=30, ge=1, le=600)
+
     @model_validator(mode="after")
     def _check_job_timing(self) -> Settings:
         if self.job_heartbeat_interval_s * 2 > self.job_stale_after_s:
@@ -127,6 +146,11 @@ class Settings(BaseSettings):
             )
         # One line per setting: a short key is not also reported as a demo value.
         flagged = {"admin_api_key"} if problems else set()
+        if self.demo_password is not None:
+            problems.append(
+                "REELSTACK_DEMO_PASSWORD is set: demo accounts belong to demo mode only"
+            )
+            flagged.add("demo_password")
         if "*" in self.cors_origins:
             problems.append("REELSTACK_CORS_ALLOW_ORIGINS allows any origin ('*')")
         for name, field in type(self).model_fields.items():

@@ -103,3 +103,25 @@ class InvalidCredentials(Unauthorized):
 
     code = "invalid_credentials"
     title = "Invalid credentials"
+
+
+class Forbidden(AppError):
+    """A valid identity without the right to do this (403)."""
+
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class TooManyRequests(AppError):
+    """Rate limited (429 with ``Retry-After``)."""
+
+    status = 429
+    code = "too_many_attempts"
+    title = "Too many requests"
+
+
+class Gone(AppError):
+    status = 410
+    code = "gone"
+    title = "Gone"

@@ -1,6 +1,15 @@
 """Imports every domain's models so metadata (and Alembic) sees all tables."""
 
+from reelstack.accounts.models import (
+    Device,
+    LoginSession,
+    Profile,
+    RefreshToken,
+    SigningKey,
+    User,
+)
 from reelstack.assets.models import Asset, AssetStatus
+from reelstack.billing.models import Plan, Purchase, Rental, Subscription
 from reelstack.catalog.models import Title, TitleKind
 from reelstack.db import Base
 from reelstack.jobs.models import Job, JobKind, JobState
@@ -10,10 +19,20 @@ __all__ = [
     "Asset",
     "AssetStatus",
     "Base",
+    "Device",
     "Job",
     "JobKind",
     "JobState",
+    "LoginSession",
+    "Plan",
     "PlaybackSession",
+    "Profile",
+    "Purchase",
+    "RefreshToken",
+    "Rental",
+    "SigningKey",
+    "Subscription",
     "Title",
     "TitleKind",
+    "User",
 ]

@@ -35,11 +35,14 @@ class Problem(BaseModel):
 _REASONS = {
     400: "Malformed request",
     401: "Missing or invalid credentials",
+    403: "Not allowed (the code says why)",
     404: "Not found",
     409: "Conflict with the current state",
+    410: "Gone",
     413: "Payload too large",
     416: "Range not satisfiable",
     422: "Validation failed",
+    429: "Too many requests (see Retry-After)",
     503: "Not ready",
 }
 
@@ -65,6 +68,7 @@ HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     416: "range_not_satisfiable",
+    429: "too_many_requests",
 }
 
 

@@ -1,8 +1,9 @@
-"""The admin guard: an API key sent as ``Authorization: Bearer <key>``.
+"""Who is calling: the admin guard, and the access-token dependencies of viewer routes.
 
-It sits on the admin parent router (``reelstack.api``), so every route under
-``/v1/admin`` is protected without a line of its own. Accounts and role-bearing access
-tokens will join it later; the key stays for automation.
+The admin guard sits on the admin parent router (``reelstack.api``), so every route
+under ``/v1/admin`` is protected without a line of its own. It accepts the admin API key
+(a bootstrap and automation credential) or the access token of an admin or editor;
+user management additionally needs an admin (``require_admin_role``).
 """
 
 from __future__ import annotations
@@ -11,54 +12,156 @@ import enum
 import hmac
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
+from reelstack.accounts import service as accounts
+from reelstack.accounts.identity import Identity
+from reelstack.accounts.models import Role
+from reelstack.accounts.schemas import Principal
 from reelstack.config import Settings
-from reelstack.errors import InvalidCredentials, Unauthorized
+from reelstack.deps import DbSession, RuntimeDep
+from reelstack.errors import Forbidden, InvalidCredentials, Unauthorized
 
 ADMIN_KEY_FILE = "admin-api-key"
+STAFF_ROLES = frozenset({Role.ADMIN, Role.EDITOR})
 
-# auto_error=False: the guard answers with our own problem codes; this object only
-# parses the header and declares the scheme in the OpenAPI document.
+# auto_error=False: the guards answer with our own problem codes; these objects only
+# parse the header and declare the schemes in the OpenAPI document.
+_admin_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="adminCredentials",
+    description=(
+        "The admin API key (REELSTACK_ADMIN_API_KEY, or the one `reelstack run` prints), "
+        "or an admin's or editor's access token"
+    ),
+)
 _bearer = HTTPBearer(
     auto_error=False,
-    scheme_name="adminApiKey",
-    description="The admin API key (REELSTACK_ADMIN_API_KEY, or the one `reelstack run` prints)",
+    scheme_name="accessToken",
+    description="An access token from POST /v1/auth/login or /v1/auth/refresh",
 )
 
-_CHALLENGE = 'Bearer realm="reelstack admin"'
+_ADMIN_CHALLENGE = 'Bearer realm="reelstack admin"'
+_CHALLENGE = 'Bearer realm="reelstack"'
+
+
+def get_identity(request: Request) -> Identity:
+    identity: Identity = request.app.state.identity
+    return identity
+
+
+IdentityDep = Annotated[Identity, Depends(get_identity)]
+
+
+def _looks_like_jwt(value: str) -> bool:
+    return value.count(".") == 2 and value.startswith("eyJ")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller of an admin route: the API key (``principal`` None) or a staff member."""
+
+    principal: Principal | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal is None or self.principal.role is Role.ADMIN
+
+
+def _check_api_key(settings: Settings, given: str) -> None:
+    expected = settings.admin_api_key.get_secret_value() if settings.admin_api_key else ""
+    # Compared even when nothing is configured, so both paths cost the same.
+    matches = hmac.compare_digest(
+        given.encode(), expected.encode() if expected else secrets.token_bytes(32)
+    )
+    if not (expected and matches):
+        raise InvalidCredentials(
+            "the admin API key is not valid",
+            headers={"WWW-Authenticate": f'{_ADMIN_CHALLENGE}, error="invalid_token"'},
+        )
 
 
 def require_admin(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """Let the request through only with the admin API key; otherwise 401 problem+json.
+    session: DbSession,
+    runtime: RuntimeDep,
+    identity: IdentityDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)],
+) -> Actor:
+    """Let the request through with the admin API key or a staff access token.
 
-    A missing header (or another scheme) is ``unauthorized``; a wrong key is
-    ``invalid_credentials``. The comparison takes the same time whatever the key.
-    With no key configured at all, every admin request is refused (fail closed).
+    A missing header (or another scheme) is 401 ``unauthorized``; a wrong key or an
+    invalid token 401 ``invalid_credentials``; a valid token of a viewer or support
+    agent 403 ``forbidden``. With no key configured, keys are refused (fail closed).
     """
     if credentials is None or not credentials.credentials:
         raise Unauthorized(
-            "send the admin API key as 'Authorization: Bearer <key>'",
+            "send the admin API key or a staff access token as 'Authorization: Bearer ...'",
+            headers={"WWW-Authenticate": _ADMIN_CHALLENGE},
+        )
+    given = credentials.credentials
+    if _looks_like_jwt(given):
+        principal = accounts.authenticate(session=session, auth=identity.auth, token=given)
+        if principal.role not in STAFF_ROLES:
+            raise Forbidden("admin routes need an admin or editor account")
+        request.state.principal = principal
+        return Actor(principal=principal)
+    _check_api_key(runtime.settings, given)
+    return Actor(principal=None)
+
+
+AdminActor = Annotated[Actor, Depends(require_admin)]
+
+
+def require_admin_role(actor: AdminActor) -> Actor:
+    """Admin-only routes (user management): the API key or an admin, not an editor."""
+    if not actor.is_admin:
+        raise Forbidden("this route needs an admin account")
+    return actor
+
+
+def optional_principal(
+    request: Request,
+    session: DbSession,
+    identity: IdentityDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """The signed-in caller, or None without an access token; an invalid one is 401.
+
+    A bearer value that is not JWT-shaped (the admin API key) is not a viewer
+    credential: the caller is anonymous here.
+    """
+    if credentials is None or not _looks_like_jwt(credentials.credentials):
+        return None
+    principal = accounts.authenticate(
+        session=session, auth=identity.auth, token=credentials.credentials
+    )
+    request.state.principal = principal
+    return principal
+
+
+def require_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthorized(
+            "sign in and send the access token as 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": _CHALLENGE},
         )
-    settings: Settings = request.app.state.runtime.settings
-    expected = settings.admin_api_key.get_secret_value() if settings.admin_api_key else ""
-    given = credentials.credentials.encode()
-    # Compared even when nothing is configured, so both paths cost the same.
-    matches = hmac.compare_digest(given, expected.encode() if expected else secrets.token_bytes(32))
-    if not (expected and matches):
-        raise InvalidCredentials(
-            "the admin API key is not valid",
-            headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'},
-        )
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
+# ``openapi_extra`` of routes where signing in is optional (``MaybePrincipal``): the empty
+# requirement tells clients and checkers that anonymous calls are valid too.
+OPTIONAL_AUTH: dict[str, Any] = {"security": [{}, {"accessToken": []}]}
+MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
 class KeySource(enum.StrEnum):
@@ -108,3 +211,16 @@ def with_admin_key(settings: Settings) -> tuple[Settings, KeySource]:
     key, generated = load_or_create_admin_key(admin_key_path(settings))
     updated = settings.model_copy(update={"admin_api_key": SecretStr(key)})
     return updated, KeySource.GENERATED if generated else KeySource.FILE
+
+
+def viewer_ceiling(session: DbSession, principal: MaybePrincipal) -> int | None:
+    """The maturity ceiling of the caller's profile; None for anonymous or unpicked."""
+    if principal is None:
+        return None
+    ceiling = accounts.profile_ceiling(
+        session=session, user_id=principal.user_id, profile_id=principal.profile_id
+    )
+    return None if ceiling is None else int(ceiling)
+
+
+ViewerCeiling = Annotated[int | None, Depends(viewer_ceiling)]

@@ -9,6 +9,7 @@ from reelstack.catalog import service as catalog
 from reelstack.db import session_scope
 from reelstack.runtime import Runtime
 from tests.catalog.factories import make_title_with_asset
+from tests.conftest import viewer_headers
 
 
 def test_health_ready_openapi(client: TestClient) -> None:
@@ -38,10 +39,14 @@ def test_missing_title_is_404_problem(client: TestClient) -> None:
 
 
 def test_playback_validation_and_mass_assignment(client: TestClient) -> None:
-    resp = client.post("/v1/playback", json={})
+    resp = client.post("/v1/playback", json={}, headers=viewer_headers(client))
     assert resp.status_code == 422
     assert resp.json()["code"] == "validation_failed"
-    resp = client.post("/v1/playback", json={"title_id": "x", "is_admin": True})
+    resp = client.post(
+        "/v1/playback",
+        json={"title_id": "x", "is_admin": True},
+        headers=viewer_headers(client),
+    )
     assert resp.status_code == 422
     assert resp.headers["content-type"] == "application/problem+json"
 
@@ -50,19 +55,21 @@ def test_playback_of_unready_title_is_409(client: TestClient, runtime: Runtime) 
     with session_scope(runtime.sessions) as s:
         processing, _ = make_title_with_asset(s, "Processing", AssetStatus.PROCESSING)
         bare = catalog.create_title(session=s, title="No media").id
+    headers = viewer_headers(client)
     for title_id, state in ((processing, "processing"), (bare, "no_media")):
-        resp = client.post("/v1/playback", json={"title_id": title_id})
+        resp = client.post("/v1/playback", json={"title_id": title_id}, headers=headers)
         assert resp.status_code == 409
         body = resp.json()
         assert body["code"] == "asset_not_ready"
         assert body["asset_status"] == state
-    assert client.post("/v1/playback", json={"title_id": "missing"}).status_code == 404
+    missing = client.post("/v1/playback", json={"title_id": "missing"}, headers=headers)
+    assert missing.status_code == 404
 
 
 def test_playback_of_ready_title(client: TestClient, runtime: Runtime) -> None:
     with session_scope(runtime.sessions) as s:
         title_id, asset_id = make_title_with_asset(s, "Ready", AssetStatus.READY)
-    resp = client.post("/v1/playback", json={"title_id": title_id})
+    resp = client.post("/v1/playback", json={"title_id": title_id}, headers=viewer_headers(client))
     assert resp.status_code == 201
     body = resp.json()
     # Versioned, immutable URLs: a re-publish never changes what they return.

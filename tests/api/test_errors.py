@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from reelstack.app import create_app
 from reelstack.runtime import Runtime, build_runtime
+from tests.conftest import viewer_headers
 
 ORIGIN = "http://player.example"
 
@@ -68,7 +69,7 @@ def test_value_the_database_refuses_is_400_not_500(client: TestClient) -> None:
     for resp in (
         client.get("/v1/titles", params={"q": "a\x00b"}),
         client.get("/v1/titles/a%00b"),
-        client.post("/v1/playback", json={"title_id": "a\u0000b"}),
+        client.post("/v1/playback", json={"title_id": "a\u0000b"}, headers=viewer_headers(client)),
     ):
         assert resp.status_code in {200, 400, 404}, resp.text
         assert resp.status_code < 500

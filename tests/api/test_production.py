@@ -111,6 +111,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Se
     monkeypatch.setattr(importlib.import_module("reelstack.cli.main"), "_serve", served.append)
     monkeypatch.setattr("reelstack.db.migrate", lambda *_a, **_k: None)
     monkeypatch.setattr("reelstack.cli.seed.seed_demo", lambda *_a, **_k: None)
+    monkeypatch.setattr("reelstack.cli.seed.seed_demo_accounts", lambda *_a, **_k: None)
     get_settings.cache_clear()
     yield served
     get_settings.cache_clear()
@@ -177,3 +178,15 @@ def test_cli_serves_safe_production(
     result = CliRunner().invoke(cli_app, ["api"])
     assert result.exit_code == 0, result.output
     assert cli_env[0].env == "production"
+
+
+def test_production_refuses_a_demo_password(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        env="production",
+        admin_api_key=SecretStr("k" * 48),
+        cors_allow_origins="https://tv.example.com",
+        demo_password=SecretStr("a long and private password"),
+    )
+    problems = settings.production_problems()
+    assert problems == ["REELSTACK_DEMO_PASSWORD is set: demo accounts belong to demo mode only"]

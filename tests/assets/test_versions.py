@@ -13,7 +13,14 @@ from fastapi.testclient import TestClient
 
 from reelstack.app import create_app
 from reelstack.runtime import Runtime, build_runtime
-from tests.conftest import ADMIN_HEADERS, live_server, media_files, row_counts, wait_for_job
+from tests.conftest import (
+    ADMIN_HEADERS,
+    live_server,
+    media_files,
+    row_counts,
+    viewer_headers,
+    wait_for_job,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +50,10 @@ def test_reprocess_publishes_a_new_version_while_readers_never_see_an_error(
         )
         ids = resp.json()
         assert wait_for_job(http, ids["job_id"])["state"] == "succeeded"
-        first = http.post("/v1/playback", json={"title_id": ids["title_id"]}).json()
+        viewer_auth = viewer_headers(http)
+        first = http.post(
+            "/v1/playback", json={"title_id": ids["title_id"]}, headers=viewer_auth
+        ).json()
         assert "/v1/" in first["hls"]
 
         errors: list[str] = []
@@ -53,7 +63,9 @@ def test_reprocess_publishes_a_new_version_while_readers_never_see_an_error(
         def reader() -> None:
             with httpx.Client(base_url=base) as viewer:
                 while not stop.is_set():
-                    play = viewer.post("/v1/playback", json={"title_id": ids["title_id"]})
+                    play = viewer.post(
+                        "/v1/playback", json={"title_id": ids["title_id"]}, headers=viewer_auth
+                    )
                     if play.status_code != 201:
                         errors.append(f"playback {play.status_code}")
                         continue
@@ -62,6 +74,8 @@ def test_reprocess_publishes_a_new_version_while_readers_never_see_an_error(
                         if got.status_code != 200 or "#EXTM3U" not in got.text:
                             errors.append(f"{url} {got.status_code}")
                     seen.add(play.json()["hls"])
+                    # Free the stream, or the plan's stream limit would refuse the next.
+                    viewer.delete(f"/v1/playback/{play.json()['session_id']}", headers=viewer_auth)
 
         thread = threading.Thread(target=reader)
         thread.start()
@@ -104,7 +118,9 @@ def test_old_versions_are_purged_after_the_grace_period(
         assert len(purges) == 1  # the re-publish scheduled one; a first publish needs none
         for purge in purges:
             assert wait_for_job(client, purge["id"])["state"] == "succeeded"
-        play = client.post("/v1/playback", json={"title_id": ids["title_id"]}).json()
+        play = client.post(
+            "/v1/playback", json={"title_id": ids["title_id"]}, headers=viewer_headers(client)
+        ).json()
         assert client.get(play["hls"]).status_code == 200
     assert _versions(rt, ids["asset_id"]) == {"v2"}
     rt.close()

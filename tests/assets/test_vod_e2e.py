@@ -19,7 +19,14 @@ from reelstack.db import session_scope
 from reelstack.jobs import service as job_service
 from reelstack.jobs.models import JobState
 from reelstack.runtime import Runtime, build_runtime
-from tests.conftest import ADMIN_HEADERS, child_job, media_files, row_counts, wait_for_job
+from tests.conftest import (
+    ADMIN_HEADERS,
+    child_job,
+    media_files,
+    row_counts,
+    viewer_headers,
+    wait_for_job,
+)
 from tests.procs import live_ffmpeg
 
 pytestmark = pytest.mark.e2e
@@ -76,7 +83,9 @@ def test_upload_transcode_and_serve(
     poster = client.get(title["poster_url"])
     assert poster.status_code == 200 and poster.headers["content-type"] == "image/jpeg"
 
-    play = client.post("/v1/playback", json={"title_id": ids["title_id"]}).json()
+    play = client.post(
+        "/v1/playback", json={"title_id": ids["title_id"]}, headers=viewer_headers(client)
+    ).json()
     master = client.get(play["hls"], headers={"Origin": "http://other.example"})
     assert master.status_code == 200
     assert master.headers["content-type"].startswith("application/vnd.apple.mpegurl")
@@ -189,7 +198,9 @@ def test_cancel_running_job_stops_ffmpeg_and_removes_output(
     assert client.get(f"/v1/admin/assets/{ids['asset_id']}").json()["status"] == "failed"
     again = client.post(f"/v1/admin/jobs/{ids['job_id']}/cancel")
     assert again.status_code == 409 and again.json()["code"] == "invalid_job_transition"
-    play = client.post("/v1/playback", json={"title_id": ids["title_id"]})
+    play = client.post(
+        "/v1/playback", json={"title_id": ids["title_id"]}, headers=viewer_headers(client)
+    )
     assert play.status_code == 409
 
 

@@ -1,13 +1,16 @@
 """A real browser: Playwright drives Debian's Chromium through the player page.
 
-Shaka Player loads the DASH and the HLS stream of a freshly transcoded title and plays
-past 3 s with no player error. Skips (with the reason) only off CI when Chromium is absent.
+A Premium viewer signs in through the form and picks a profile; Shaka Player then loads
+the DASH and the HLS stream of a freshly transcoded title and plays past 3 s with no
+player error, heartbeating its stream lease. Skips (with the reason) only off CI when
+Chromium is absent.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,10 +49,63 @@ def _require(condition: bool, reason: str) -> None:
 
 
 def _browser_runtime(runtime: Runtime) -> Runtime:
-    """Checks what the browser tests need, then a runtime on the two-rung 'tiny' ladder."""
+    """Checks what the browser tests need, then a runtime on the two-rung 'tiny' ladder
+    whose stream leases want a heartbeat every 2 s (so a test sees some)."""
     _require(Path(CHROMIUM).exists(), "Chromium is not installed (apt-get install chromium)")
     _require((WEB_DIR / "index.html").is_file(), "web assets not built (make web)")
-    return build_runtime(runtime.settings.model_copy(update={"ladder": "tiny"}))
+    update = {"ladder": "tiny", "playback_heartbeat_interval_s": 2}
+    return build_runtime(runtime.settings.model_copy(update=update))
+
+
+VIEWER_EMAIL = "viewer@browser.example"
+VIEWER_PASSWORD = "correct horse battery staple"
+KIDS_PIN = "1234"
+
+
+def _make_viewer(rt: Runtime, *, kids_pin: str | None = None) -> str:
+    """A verified Premium household (profile "Viewer"); with ``kids_pin`` also a
+    PIN-locked kids profile "Kids". Returns the user id."""
+    from reelstack.accounts import service as accounts
+    from reelstack.accounts.models import Role
+    from reelstack.accounts.schemas import Principal, ProfileIn
+    from reelstack.billing import service as billing
+    from reelstack.db import session_scope
+
+    with session_scope(rt.sessions) as s:
+        billing.ensure_demo_plans(session=s)
+        user = accounts.create_user(
+            session=s,
+            email=VIEWER_EMAIL,
+            password=VIEWER_PASSWORD,
+            verified=True,
+            profile_name="Viewer",
+        )
+        billing.grant_subscription(session=s, user_id=user.id, plan_code="premium")
+        if kids_pin is not None:
+            owner = Principal(
+                user_id=user.id, role=Role.VIEWER, session_id="", device_id=None, profile_id=None
+            )
+            body = ProfileIn(name="Kids", kids=True, pin=kids_pin)
+            accounts.create_profile(session=s, principal=owner, body=body)
+        return user.id
+
+
+def _sign_in(page: Any) -> None:
+    """Fill in the sign-in form; leaves the page on "Who's watching?"."""
+    page.locator("#sign-in-email").fill(VIEWER_EMAIL, timeout=15_000)
+    page.locator("#sign-in-password").fill(VIEWER_PASSWORD)
+    page.click("#sign-in-submit")
+    page.locator("#profile-list button.profile").first.wait_for(timeout=15_000)
+
+
+def _pick_profile(page: Any, name: str) -> None:
+    page.locator("#profile-list button.profile", has_text=name).click()
+
+
+def _sign_in_as_viewer(page: Any) -> None:
+    _sign_in(page)
+    _pick_profile(page, "Viewer")
+    page.wait_for_function("() => window.__reelstack.view === 'catalog'", timeout=15_000)
 
 
 def _ready_title(rt: Runtime, clip: Path, title: str) -> IngestResult:
@@ -98,20 +154,50 @@ def _play_past(page: Any, seconds: float) -> float:
     return current
 
 
+def _playback_sessions(rt: Runtime, user_id: str) -> list[Any]:
+    from sqlalchemy import select
+
+    from reelstack.db import session_scope
+    from reelstack.playback.models import PlaybackSession
+
+    with session_scope(rt.sessions) as s:
+        rows = list(s.scalars(select(PlaybackSession).where(PlaybackSession.user_id == user_id)))
+        s.expunge_all()
+        return rows
+
+
 @pytest.mark.parametrize("protocol", ["dash", "hls"])
 def test_player_plays_past_3s(served: tuple[str, str, Runtime], page: Any, protocol: str) -> None:
-    base, title_id, _ = served
+    base, title_id, rt = served
+    user_id = _make_viewer(rt)
     page.goto(f"{base}/app/?title={title_id}&protocol={protocol}&autoplay=1")
+    # Signed out: the form, not the player.
+    assert page.evaluate("window.__reelstack.view") in ("starting", "sign-in")
+    assert page.locator("#video").is_hidden()
+    _sign_in_as_viewer(page)
     assert _play_past(page, 3.0) > 3.0
     assert page.evaluate("window.__reelstack.errors") == []
     assert [str(exc) for exc in page.page_errors(filter="all")] == []
     manifest = page.evaluate("window.__reelstack.player.getAssetUri()")
     assert manifest.endswith(".mpd" if protocol == "dash" else ".m3u8")
+    # The stream lease is renewed while the title plays...
+    page.wait_for_function("() => window.__reelstack.heartbeats >= 1", timeout=15_000)
+    (live,) = _playback_sessions(rt, user_id)
+    assert live.last_heartbeat_at is not None and live.ended_at is None
+    assert page.is_hidden("#error")
+    # ...and ended (keepalive DELETE) when the page goes away.
+    page.goto("about:blank")
+    deadline = time.monotonic() + 10
+    while _playback_sessions(rt, user_id)[0].ended_at is None:
+        assert time.monotonic() < deadline, "leaving the page did not end the stream"
+        time.sleep(0.1)
 
 
 def test_title_list_and_quality_selection(served: tuple[str, str, Runtime], page: Any) -> None:
-    base, title_id, _ = served
+    base, title_id, rt = served
+    user_id = _make_viewer(rt)
     page.goto(f"{base}/")
+    _sign_in_as_viewer(page)
     button = page.locator(f'button[data-title-id="{title_id}"]')
     button.wait_for(timeout=15_000)
     assert "Browser clip" in button.inner_text()
@@ -127,6 +213,25 @@ def test_title_list_and_quality_selection(served: tuple[str, str, Runtime], page
     )
     assert page.evaluate("window.__reelstack.player.getConfiguration().abr.enabled") is False
     assert page.evaluate("window.__reelstack.errors") == []
+    # Ended elsewhere (another device's account page): the next heartbeat gets 410.
+    _end_streams(rt, user_id)
+    page.locator("#error", has_text="Playback ended").wait_for(timeout=15_000)
+    assert page.evaluate("window.__reelstack.loaded") is False
+    assert page.evaluate("window.__reelstack.player.getAssetUri()") is None
+
+
+def _end_streams(rt: Runtime, user_id: str) -> None:
+    from reelstack.accounts.models import Role
+    from reelstack.accounts.schemas import Principal
+    from reelstack.db import session_scope
+    from reelstack.playback import service as playback
+
+    owner = Principal(
+        user_id=user_id, role=Role.VIEWER, session_id="", device_id=None, profile_id=None
+    )
+    with session_scope(rt.sessions) as s:
+        for live in playback.list_live(session=s, principal=owner):
+            playback.stop(session=s, principal=owner, session_id=live.session_id)
 
 
 def test_list_refreshes_while_a_title_processes(
@@ -141,7 +246,9 @@ def test_list_refreshes_while_a_title_processes(
     base, _, rt = served
     with session_scope(rt.sessions) as s:
         pending, asset_id = make_title_with_asset(s, "Still encoding", AssetStatus.PROCESSING)
+    _make_viewer(rt)
     page.goto(f"{base}/app/")
+    _sign_in_as_viewer(page)
     button = page.locator(f'button[data-title-id="{pending}"]')
     button.wait_for(timeout=15_000)
     assert button.get_attribute("data-status") == "processing"
@@ -164,8 +271,10 @@ def test_audio_language_switch(runtime: Runtime, page: Any, tmp_path: Path) -> N
         duration_s=8,
     )
     ids = _ready_title(rt, clip, "Two languages")
+    _make_viewer(rt)
     with live_server(create_app(runtime=rt)) as base:
         page.goto(f"{base}/app/?title={ids.title_id}&protocol=dash&autoplay=1")
+        _sign_in_as_viewer(page)
         _play_past(page, 0.5)
         options = page.eval_on_selector_all(
             "#audio option", "els => els.map(e => [e.dataset.language, e.selected])"
@@ -181,3 +290,55 @@ def test_audio_language_switch(runtime: Runtime, page: Any, tmp_path: Path) -> N
         _play_past(page, 3.0)
         assert page.evaluate("window.__reelstack.errors") == []
     rt.close()
+
+
+def test_kids_pin_and_account_page(served: tuple[str, str, Runtime], page: Any) -> None:
+    """A PIN-locked kids profile refuses a wrong PIN and, unlocked, hides the unrated
+    (adults-only) title; the account page shows the plan and this device; signing out
+    and in again reuses the device."""
+    base, title_id, rt = served
+    _make_viewer(rt, kids_pin=KIDS_PIN)
+    page.goto(f"{base}/app/")
+    _sign_in(page)
+    kids = page.locator("#profile-list button.profile", has_text="Kids")
+    assert kids.get_attribute("data-has-pin") == "true"
+    kids.click()
+    page.locator("#pin").fill("0000")
+    page.click("#pin-submit")
+    page.locator("#error", has_text="Wrong PIN").wait_for(timeout=15_000)
+    assert page.evaluate("window.__reelstack.view") == "profiles"
+    page.locator("#pin").fill(KIDS_PIN)
+    page.click("#pin-submit")
+    page.wait_for_function("() => window.__reelstack.view === 'catalog'", timeout=15_000)
+    assert page.is_hidden("#error")
+    assert page.inner_text("#whoami") == "Watching as Kids"
+    page.locator("#titles .empty").wait_for(timeout=15_000)
+    assert page.locator(f'button[data-title-id="{title_id}"]').count() == 0
+
+    # A bad access token costs one refresh (shared by the page's concurrent calls), which
+    # rotates the refresh token; no sign-out.
+    refresh = page.evaluate("localStorage.getItem('reelstack.refresh_token')")
+    page.evaluate("localStorage.setItem('reelstack.access_token', 'eyJ.not.valid')")
+    page.click("#nav-account")
+    plan = page.locator('#account-summary dd[data-field="plan"]')
+    plan.wait_for(timeout=15_000)
+    assert plan.inner_text().startswith("Premium")
+    assert page.inner_text('#account-summary dd[data-field="profile"]') == "Kids"
+    devices = page.locator("#device-list li[data-device-id]")
+    assert devices.count() == 1
+    assert devices.first.get_attribute("data-current") == "true"
+    assert "Web browser" in devices.first.inner_text()
+    assert "Nothing is playing." in page.inner_text("#stream-list")
+    assert page.evaluate("localStorage.getItem('reelstack.refresh_token')") not in (None, refresh)
+    assert page.evaluate("window.__reelstack.view") == "account"
+
+    page.click("#sign-out")
+    page.wait_for_function("() => window.__reelstack.view === 'sign-in'", timeout=15_000)
+    assert page.evaluate("localStorage.getItem('reelstack.access_token')") is None
+    _sign_in_as_viewer(page)
+    page.click("#nav-account")
+    page.locator('#account-summary dd[data-field="profile"]', has_text="Viewer").wait_for(
+        timeout=15_000
+    )
+    assert page.locator("#device-list li[data-device-id]").count() == 1
+    assert [str(exc) for exc in page.page_errors(filter="all")] == []

@@ -76,3 +76,47 @@ def test_main_module_runs() -> None:
     )
     assert done.returncode == 0
     assert "package" in done.stdout and "ingest" in done.stdout
+
+
+def test_users_create_and_keys_rotate(tmp_path: Path, database_url: str) -> None:
+    import json
+    import os
+
+    env = {
+        **os.environ,
+        "REELSTACK_DATA_DIR": str(tmp_path),
+        "REELSTACK_DATABASE_URL": database_url,
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*REELSTACK, *args], env=env, capture_output=True, text=True, timeout=60
+        )
+
+    assert run("plans", "seed-demo").returncode == 0
+    made = run(
+        "users",
+        "create",
+        "--email",
+        "Ops@Example.com",
+        "--password",
+        "long enough password",
+        "--role",
+        "admin",
+        "--plan",
+        "premium",
+    )
+    assert made.returncode == 0, made.stderr
+    out = json.loads(made.stdout)
+    assert (out["email"], out["role"], out["plan"]) == ("ops@example.com", "admin", "premium")
+    again = run(
+        "users", "create", "--email", "ops@example.com", "--password", "long enough password"
+    )
+    assert again.returncode == 1 and "already registered" in again.stderr
+    weak = run(
+        "users", "create", "--email", "x@example.com", "--password", "short", "--role", "viewer"
+    )
+    assert weak.returncode == 2
+    first = json.loads(run("keys", "rotate").stdout)
+    second = json.loads(run("keys", "rotate").stdout)
+    assert first["kid"] != second["kid"]

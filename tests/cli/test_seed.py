@@ -38,3 +38,46 @@ def test_seed_demo_once(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> 
     assert seed.seed_demo(settings, console=console) is None  # not twice
     assert row_counts(rt)["titles"] == 1
     rt.close()
+
+
+def test_demo_accounts_sign_in_and_are_made_once(settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from reelstack.app import create_app
+    from reelstack.runtime import build_runtime
+
+    console = Console(quiet=True)
+    seed.seed_demo_accounts(settings, console=console)
+    password, generated = seed.demo_password(settings)
+    assert not generated and len(password) >= 32
+    assert (settings.data_dir / seed.DEMO_PASSWORD_FILE).stat().st_mode & 0o077 == 0
+    seed.seed_demo_accounts(settings, console=console)  # idempotent
+    rt = build_runtime(settings)
+    try:
+        assert row_counts(rt)["users"] == 2
+        with TestClient(create_app(runtime=rt)) as c:
+            login = c.post("/v1/auth/login", json={"email": seed.DEMO_VIEWER, "password": password})
+            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            me = c.get("/v1/me", headers=headers).json()
+            assert me["plan"]["code"] == "standard" and me["plan"]["max_streams"] == 2
+            assert [(p["name"], p["kids"]) for p in me["profiles"]] == [
+                ("Viewer", False),
+                ("Kids", True),
+            ]
+            admin = c.post("/v1/auth/login", json={"email": seed.DEMO_ADMIN, "password": password})
+            staff = {"Authorization": f"Bearer {admin.json()['access_token']}"}
+            assert c.get("/v1/admin/jobs", headers=staff).status_code == 200
+    finally:
+        rt.close()
+
+
+def test_production_makes_no_demo_accounts(settings: Settings) -> None:
+    from reelstack.runtime import build_runtime
+
+    production = settings.model_copy(update={"env": "production"})
+    seed.seed_demo_accounts(production, console=Console(quiet=True))
+    rt = build_runtime(settings)
+    try:
+        assert row_counts(rt)["users"] == 0
+    finally:
+        rt.close()

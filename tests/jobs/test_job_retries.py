@@ -13,7 +13,7 @@ from reelstack.assets import pipeline
 from reelstack.media import package
 from reelstack.media.errors import ProcessingFailed
 from reelstack.runtime import Runtime, build_runtime
-from tests.conftest import ADMIN_HEADERS, child_job, media_files, wait_for_job
+from tests.conftest import ADMIN_HEADERS, child_job, media_files, viewer_headers, wait_for_job
 
 pytestmark = pytest.mark.e2e
 
@@ -74,7 +74,9 @@ def test_last_failure_is_final_with_reason(
         parent = wait_for_job(client, ids["job_id"])
         job = child_job(client, ids["job_id"])
         asset = client.get(f"/v1/admin/assets/{ids['asset_id']}").json()
-        play = client.post("/v1/playback", json={"title_id": ids["title_id"]})
+        play = client.post(
+            "/v1/playback", json={"title_id": ids["title_id"]}, headers=viewer_headers(client)
+        )
     assert len(calls) == 3
     assert (job["state"], job["attempts"]) == ("failed", 3)
     assert "simulated disk hiccup" in job["error"]

@@ -22,7 +22,7 @@ import pytest
 
 from reelstack.media.testclips import make_test_clip
 from reelstack.runtime import Runtime
-from tests.conftest import ADMIN_HEADERS, ADMIN_KEY
+from tests.conftest import ADMIN_HEADERS, ADMIN_KEY, viewer_headers
 from tests.procs import live_ffmpeg
 
 pytestmark = pytest.mark.e2e
@@ -123,6 +123,10 @@ def test_kill_9_mid_transcode_then_restart(runtime: Runtime, tmp_path: Path) -> 
             time.sleep(0.2)
         assert job["state"] == "succeeded", job
         assert _transcode(base, ids["job_id"])["attempts"] == 2
-        play = httpx.post(f"{base}/v1/playback", json={"title_id": ids["title_id"]}).json()
+        with httpx.Client(base_url=base, headers=ADMIN_HEADERS) as http:
+            viewer = viewer_headers(http)
+        play = httpx.post(
+            f"{base}/v1/playback", json={"title_id": ids["title_id"]}, headers=viewer
+        ).json()
         assert httpx.get(f"{base}{play['hls']}").status_code == 200
         assert list(staging.iterdir()) == []

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from reelstack.app import create_app
 from reelstack.runtime import Runtime, build_runtime
 from reelstack.storage.s3 import S3Storage
-from tests.conftest import ADMIN_HEADERS, wait_for_job
+from tests.conftest import ADMIN_HEADERS, viewer_headers, wait_for_job
 from tests.s3server import TEST_AWS_ENV
 
 pytestmark = pytest.mark.e2e
@@ -66,7 +66,9 @@ def test_pipeline_on_s3(
         assert f"{prefix}/media/v1/master.m3u8" in keys
         assert f"{prefix}/media/v1/manifest.mpd" in keys
 
-        play = client.post("/v1/playback", json={"title_id": ids["title_id"]}).json()
+        play = client.post(
+            "/v1/playback", json={"title_id": ids["title_id"]}, headers=viewer_headers(client)
+        ).json()
         master = _get(client, play["hls"])
         assert "#EXT-X-STREAM-INF" in master.text
         base = play["hls"].rsplit("/", 1)[0]
@@ -89,7 +91,9 @@ def test_pipeline_on_s3(
 
         again = client.post(f"/v1/admin/assets/{ids['asset_id']}/reprocess").json()
         assert wait_for_job(client, again["job_id"])["state"] == "succeeded"
-        play2 = client.post("/v1/playback", json={"title_id": ids["title_id"]}).json()
+        play2 = client.post(
+            "/v1/playback", json={"title_id": ids["title_id"]}, headers=viewer_headers(client)
+        ).json()
         assert "/v2/" in play2["hls"]
         assert "#EXTM3U" in _get(client, play2["hls"]).text
         assert "#EXTM3U" in _get(client, play["hls"]).text  # v1 still serves
@@ -156,7 +160,9 @@ def test_api_and_worker_share_only_the_database_and_s3(
                 "/v1/admin/jobs", params={"parent_id": ids["job_id"], "kind": "transcode"}
             ).json()[0]
             assert transcode["worker"].endswith(f":{worker.pid}")
-            play = client.post("/v1/playback", json={"title_id": ids["title_id"]}).json()
+            play = client.post(
+                "/v1/playback", json={"title_id": ids["title_id"]}, headers=viewer_headers(client)
+            ).json()
             assert "#EXT-X-STREAM-INF" in _get(client, play["hls"]).text
     finally:
         worker.terminate()

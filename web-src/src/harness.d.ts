@@ -8,7 +8,13 @@ export interface ReelstackHarness {
   errors: object[];
   /** True once player.load() of the current title has resolved. */
   loaded: boolean;
+  /** The view on screen ("starting" until the page knows whether it is signed in). */
+  view: View;
+  /** Heartbeats the server accepted for the current playback session. */
+  heartbeats: number;
 }
+
+export type View = "starting" | "sign-in" | "profiles" | "catalog" | "account";
 
 declare global {
   interface Window {

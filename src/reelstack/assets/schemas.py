@@ -63,6 +63,8 @@ class AssetSummary(BaseModel):
     duration_s: float
     version: int | None
     audio_languages: list[str]
+    # Heights of the published version's video renditions, ascending.
+    rendition_heights: list[int] = []
 
     @property
     def playable(self) -> bool:

@@ -163,6 +163,7 @@ def _summary(asset: Asset) -> AssetSummary:
         duration_s=asset.duration_s,
         version=asset.version,
         audio_languages=[t.language for t in asset.audio_tracks],
+        rendition_heights=sorted(r.height for r in asset.renditions),
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reelstack.db import Base, enum_type, new_id, utcnow
@@ -35,6 +35,13 @@ class Title(Base):
     )
     title: Mapped[str] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
+    # Content rating in a known system (reelstack.ratings: "US-TV", "MPAA").
+    rating_system: Mapped[str | None] = mapped_column(String(20))
+    rating: Mapped[str | None] = mapped_column(String(20))
+    # The rating on the one maturity scale (1 kids .. 4 adults); unrated titles are 4.
+    maturity_level: Mapped[int] = mapped_column(Integer, default=4)
+    # Free titles play for any signed-in household, subscribed or not.
+    free: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from reelstack.assets import service as assets_service
 from reelstack.assets.schemas import AssetSummary
 from reelstack.catalog.models import AssetRole, Title, TitleAsset, TitleKind
-from reelstack.catalog.schemas import TitleOut
+from reelstack.catalog.schemas import PlayableTitle, TitleOut
 from reelstack.delivery.urls import poster_url
-from reelstack.errors import BadRequest, NotFound
+from reelstack.errors import BadRequest, NotFound, ValidationFailed
+from reelstack.ratings import Maturity, known_rating, maturity_of
 
 
 def create_title(
@@ -27,12 +28,39 @@ def create_title(
     title: str,
     kind: TitleKind = TitleKind.MOVIE,
     description: str | None = None,
+    rating_system: str | None = None,
+    rating: str | None = None,
+    free: bool = False,
 ) -> Title:
-    """Add a title; the caller's transaction commits it."""
-    row = Title(title=title, kind=kind, description=description)
+    """Add a title; the caller's transaction commits it. An unknown rating is refused
+    (422); an unrated title is for adults only."""
+    if (rating_system is None) != (rating is None):
+        raise ValidationFailed("rating_system and rating go together")
+    if rating_system is not None and rating is not None:
+        if not known_rating(rating_system, rating):
+            raise ValidationFailed(f"{rating!r} is not a rating of {rating_system!r}")
+        rating_system, rating = rating_system.upper(), rating.upper()
+    row = Title(
+        title=title,
+        kind=kind,
+        description=description,
+        rating_system=rating_system,
+        rating=rating,
+        maturity_level=int(maturity_of(rating_system, rating)),
+        free=free,
+    )
     session.add(row)
     session.flush()
     return row
+
+
+def set_rating(*, session: Session, title_id: str, rating_system: str, rating: str) -> None:
+    """Rate a title in a known system (422 for an unknown rating)."""
+    if not known_rating(rating_system, rating):
+        raise ValidationFailed(f"{rating!r} is not a rating of {rating_system!r}")
+    row = _get(session, title_id)
+    row.rating_system, row.rating = rating_system.upper(), rating.upper()
+    row.maturity_level = int(maturity_of(rating_system, rating))
 
 
 def link_asset(
@@ -74,6 +102,23 @@ def main_asset_id(*, session: Session, title_id: str) -> str | None:
     return _main_ids(session, [title_id]).get(title_id)
 
 
+def playable(*, session: Session, title_id: str, max_maturity: int | None = None) -> PlayableTitle:
+    """What playback needs of a title: its rights flags and its main asset.
+
+    A title above ``max_maturity`` is 404 like a missing one (a kids profile never
+    learns it exists); the maturity check proper happens in the entitlement decision.
+    """
+    row = _get(session, title_id)
+    if max_maturity is not None and row.maturity_level > max_maturity:
+        raise NotFound(f"title {title_id} does not exist")
+    return PlayableTitle(
+        id=row.id,
+        free=row.free,
+        maturity=Maturity(row.maturity_level),
+        main_asset_id=_main_ids(session, [title_id]).get(title_id),
+    )
+
+
 def _main_ids(session: Session, title_ids: list[str]) -> dict[str, str]:
     if not title_ids:
         return {}
@@ -91,6 +136,10 @@ def _out(title: Title, asset: AssetSummary | None) -> TitleOut:
         kind=title.kind,
         title=title.title,
         description=title.description,
+        rating_system=title.rating_system,
+        rating=title.rating,
+        maturity_level=Maturity(title.maturity_level),
+        free=title.free,
         status="no_media",
         duration_s=None,
         audio_languages=[],
@@ -115,8 +164,12 @@ def _views(session: Session, titles: list[Title]) -> list[TitleOut]:
     return [_out(t, summaries.get(mains.get(t.id, ""))) for t in titles]
 
 
-def get_title(*, session: Session, title_id: str) -> TitleOut:
-    return _views(session, [_get(session, title_id)])[0]
+def get_title(*, session: Session, title_id: str, max_maturity: int | None = None) -> TitleOut:
+    """One title; above ``max_maturity`` (a kids profile's ceiling) it does not exist."""
+    row = _get(session, title_id)
+    if max_maturity is not None and row.maturity_level > max_maturity:
+        raise NotFound(f"title {title_id} does not exist")
+    return _views(session, [row])[0]
 
 
 def _encode_cursor(created_at: datetime, title_id: str) -> str:
@@ -134,10 +187,18 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def list_titles(
-    *, session: Session, limit: int = 50, cursor: str | None = None, q: str | None = None
+    *,
+    session: Session,
+    limit: int = 50,
+    cursor: str | None = None,
+    q: str | None = None,
+    max_maturity: int | None = None,
 ) -> tuple[list[TitleOut], str | None]:
-    """Newest first, keyset-paginated on (created_at, id) so pages never skip or repeat."""
+    """Newest first, keyset-paginated on (created_at, id) so pages never skip or repeat.
+    ``max_maturity`` (a profile's ceiling) hides the titles above it."""
     stmt = select(Title)
+    if max_maturity is not None:
+        stmt = stmt.where(Title.maturity_level <= max_maturity)
     if q:
         stmt = stmt.where(Title.title.icontains(q, autoescape=True))
     if cursor:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from reelstack.cli import package_cmd
+from reelstack.cli import accounts_cmd, package_cmd
 from reelstack.cli.signals import terminate_as_interrupt
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True, help="Reelstack: an open-source OTT backend.")
 console = Console(stderr=True)
 package_cmd.register(app)
+accounts_cmd.register(app)
 
 
 def _settings() -> Settings:
@@ -130,8 +131,9 @@ def openapi(
 @app.command()
 def demo() -> None:
     """Seed the demo title (a generated 30 s 1080p clip) unless the catalog has titles."""
-    from reelstack.cli.seed import seed_demo
+    from reelstack.cli.seed import seed_demo, seed_demo_accounts
 
+    seed_demo_accounts(_settings(), console=console)
     seed_demo(_settings(), console=console)
 
 
@@ -142,11 +144,12 @@ def run() -> None:
     Prints the admin API key (generated into the data dir on first start, unless
     REELSTACK_ADMIN_API_KEY is set) with a curl example.
     """
-    from reelstack.cli.seed import seed_demo
+    from reelstack.cli.seed import seed_demo, seed_demo_accounts
     from reelstack.db import migrate as run_migrations
 
     settings = _server_settings()
     run_migrations(settings.resolved_database_url)
+    seed_demo_accounts(settings, console=console)
     seed_demo(settings, console=console)
     console.print(f"Reelstack on http://{settings.host}:{settings.port}/  (player: /app/)")
     _serve(settings)

@@ -15,6 +15,7 @@ DEMO_TITLE = "Reelstack Demo: Test Pattern"
 
 def seed_demo(settings: Settings, *, console: Console) -> str | None:
     """Ingest the demo clip when the catalog is empty; returns the new title id."""
+    from reelstack.catalog import service as catalog
     from reelstack.catalog.models import Title
     from reelstack.db import session_scope
     from reelstack.ingest.service import ingest_file
@@ -39,7 +40,102 @@ def seed_demo(settings: Settings, *, console: Console) -> str | None:
                 description="A generated 30-second test pattern with a 440 Hz tone.",
                 original_filename="demo.mp4",
             )
+        with session_scope(runtime.sessions) as session:
+            # A test pattern is fit for every profile, kids included.
+            catalog.set_rating(
+                session=session, title_id=result.title_id, rating_system="US-TV", rating="TV-Y"
+            )
         console.print(f"demo title {result.title_id} queued for transcoding (job {result.job_id})")
         return result.title_id
     finally:
         runtime.close()
+
+
+DEMO_VIEWER = "viewer@example.com"
+DEMO_ADMIN = "admin@example.com"
+DEMO_PASSWORD_FILE = "demo-password"
+
+
+def demo_password(settings: Settings) -> tuple[str, bool]:
+    """REELSTACK_DEMO_PASSWORD, else the one kept in the data dir (made on first use).
+
+    Returns the password and whether it was just generated.
+    """
+    if settings.demo_password is not None:
+        return settings.demo_password.get_secret_value(), False
+    from reelstack.security import load_or_create_admin_key
+
+    # Same safe file handling as the admin key (0600, O_EXCL).
+    return load_or_create_admin_key(settings.data_dir / DEMO_PASSWORD_FILE)
+
+
+def seed_demo_accounts(settings: Settings, *, console: Console) -> None:
+    """The demo's plans and two accounts, made once (demo mode only):
+    ``viewer@example.com`` on Standard with an adult and a kids profile, and
+    ``admin@example.com``."""
+    from reelstack.accounts import service as accounts
+    from reelstack.accounts.models import Profile, Role
+    from reelstack.billing import service as billing
+    from reelstack.db import session_scope
+    from reelstack.ratings import KIDS_DEFAULT_CEILING
+    from reelstack.runtime import build_runtime
+
+    if settings.env != "demo":
+        return
+    password, generated = demo_password(settings)
+    runtime = build_runtime(settings)
+    try:
+        with session_scope(runtime.sessions) as session:
+            billing.ensure_demo_plans(session=session)
+            made = []
+            if accounts.find_user(session=session, email=DEMO_VIEWER) is None:
+                viewer = accounts.create_user(
+                    session=session,
+                    email=DEMO_VIEWER,
+                    password=password,
+                    verified=True,
+                    profile_name="Viewer",
+                )
+                session.add(
+                    Profile(
+                        user_id=viewer.id,
+                        name="Kids",
+                        kids=True,
+                        maturity_ceiling=int(KIDS_DEFAULT_CEILING),
+                    )
+                )
+                billing.grant_subscription(
+                    session=session, user_id=viewer.id, plan_code="standard", days=None
+                )
+                made.append(DEMO_VIEWER)
+            if accounts.find_user(session=session, email=DEMO_ADMIN) is None:
+                accounts.create_user(
+                    session=session,
+                    email=DEMO_ADMIN,
+                    password=password,
+                    role=Role.ADMIN,
+                    verified=True,
+                    profile_name="Admin",
+                )
+                made.append(DEMO_ADMIN)
+    finally:
+        runtime.close()
+    where = (
+        "REELSTACK_DEMO_PASSWORD"
+        if settings.demo_password is not None
+        else str(settings.data_dir / DEMO_PASSWORD_FILE)
+    )
+    if generated:
+        console.print(
+            f"demo accounts {DEMO_VIEWER} and {DEMO_ADMIN}, password (generated, kept in "
+            f"{where}): {password}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif made:
+        console.print(f"demo accounts {', '.join(made)}: password from {where}", markup=False)
+    else:
+        console.print(
+            f"demo accounts {DEMO_VIEWER} and {DEMO_ADMIN}: password in {where}", markup=False
+        )

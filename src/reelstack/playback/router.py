@@ -1,14 +1,28 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from reelstack.deps import DbSession, RuntimeDep
 from reelstack.playback import service
-from reelstack.playback.schemas import PlaybackOut, PlaybackRequest
+from reelstack.playback.schemas import (
+    HeartbeatOut,
+    PlaybackOut,
+    PlaybackRequest,
+    PlaybackSessionOut,
+)
 from reelstack.problems import responses
+from reelstack.runtime import Runtime
+from reelstack.security import OPTIONAL_AUTH, CurrentPrincipal, MaybePrincipal
 
 # Mounted under the viewer parent router (reelstack.api): /v1/playback.
 router = APIRouter(prefix="/playback", tags=["playback"])
+
+
+def _config(runtime: Runtime) -> service.PlaybackConfig:
+    return service.PlaybackConfig(
+        ttl_s=runtime.settings.playback_ttl_s,
+        heartbeat_interval_s=runtime.settings.playback_heartbeat_interval_s,
+    )
 
 
 @router.post(
@@ -16,9 +30,72 @@ router = APIRouter(prefix="/playback", tags=["playback"])
     status_code=status.HTTP_201_CREATED,
     response_model=PlaybackOut,
     operation_id="startPlayback",
-    responses=responses(404, 409),
+    responses=responses(401, 403, 404, 409),
+    # Anonymous calls are answered (403 not_signed_in), so the token is optional here.
+    openapi_extra=OPTIONAL_AUTH,
 )
-def start_playback(body: PlaybackRequest, session: DbSession, runtime: RuntimeDep) -> PlaybackOut:
+def start_playback(
+    body: PlaybackRequest, session: DbSession, runtime: RuntimeDep, principal: MaybePrincipal
+) -> PlaybackOut:
+    """Check entitlement, take a stream lease, and return the stream URLs.
+
+    Refusals are 403 with a reason ``code``: ``not_signed_in``, ``account_suspended``,
+    ``profile_required``, ``maturity``, ``not_entitled``, ``rental_expired``,
+    ``device_limit``, ``stream_limit``.
+    """
     return service.start_playback(
-        session=session, title_id=body.title_id, ttl_s=runtime.settings.playback_ttl_s
+        session=session, principal=principal, title_id=body.title_id, config=_config(runtime)
     )
+
+
+@router.get(
+    "/sessions",
+    response_model=list[PlaybackSessionOut],
+    operation_id="listPlaybackSessions",
+    responses=responses(401),
+)
+def list_sessions(session: DbSession, principal: CurrentPrincipal) -> list[PlaybackSessionOut]:
+    """The household's streams that hold a lease now."""
+    return service.list_live(session=session, principal=principal)
+
+
+@router.post(
+    "/{session_id}/heartbeat",
+    response_model=HeartbeatOut,
+    operation_id="playbackHeartbeat",
+    responses=responses(401, 404, 410),
+)
+def heartbeat(
+    session_id: str, session: DbSession, runtime: RuntimeDep, principal: CurrentPrincipal
+) -> HeartbeatOut:
+    return service.heartbeat(
+        session=session, principal=principal, session_id=session_id, config=_config(runtime)
+    )
+
+
+@router.delete(
+    "/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="stopPlayback",
+    responses=responses(401, 404),
+)
+def stop(session_id: str, session: DbSession, principal: CurrentPrincipal) -> Response:
+    """End a stream (this device's or another's) and free its slot."""
+    service.stop(session=session, principal=principal, session_id=session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{session_id}/{name}",
+    operation_id="getSessionManifest",
+    responses=responses(404, 410),
+    response_class=Response,
+)
+def session_manifest(
+    session_id: str, name: str, session: DbSession, runtime: RuntimeDep
+) -> Response:
+    """The session's master playlist or MPD, limited to its plan's resolution."""
+    text, media_type = service.session_manifest(
+        session=session, storage=runtime.storage, session_id=session_id, name=name
+    )
+    return Response(text, media_type=media_type, headers={"Cache-Control": "private, no-store"})

@@ -1,46 +1,220 @@
-"""Playback sessions: the gate between a play request and the stream URLs."""
+"""Playback sessions: the gate between a play request and the stream URLs, and the
+stream leases that enforce a household's concurrent-stream limit."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
+from reelstack.accounts import service as accounts
+from reelstack.accounts.schemas import Principal
 from reelstack.assets import service as assets_service
+from reelstack.billing import service as billing
 from reelstack.catalog import service as catalog_service
 from reelstack.db import utcnow
 from reelstack.delivery import urls
-from reelstack.errors import AssetNotReady
+from reelstack.errors import AssetNotReady, Gone, NotFound
+from reelstack.media.ffmpeg import MPD_NAME
+from reelstack.media.limits import limit_hls_master, limit_mpd
+from reelstack.media.package import MASTER_NAME
+from reelstack.playback.entitlements import StreamLimit, decide
 from reelstack.playback.models import PlaybackSession
-from reelstack.playback.schemas import PlaybackOut
+from reelstack.playback.schemas import HeartbeatOut, PlaybackOut, PlaybackSessionOut
+from reelstack.storage import Storage
+from reelstack.storage.base import media_version_key
+
+HLS_TYPE = "application/vnd.apple.mpegurl"
+DASH_TYPE = "application/dash+xml"
 
 
-def start_playback(*, session: Session, title_id: str, ttl_s: int) -> PlaybackOut:
-    """Open a session for a playable title; 409 ``asset_not_ready`` when it is not.
+class SessionEnded(Gone):
+    code = "session_ended"
+    title = "Playback session ended"
 
-    The URLs name the asset's current published version, so a session keeps playing
-    the bytes it started on even if a reprocess publishes a new version meanwhile.
-    Later issues add entitlement, maturity, geo, device and stream-lease checks here.
+
+@dataclass(frozen=True)
+class PlaybackConfig:
+    ttl_s: int
+    heartbeat_interval_s: int
+
+    @property
+    def lease_s(self) -> int:
+        # A lease whose heartbeats stop ends within two intervals.
+        return 2 * self.heartbeat_interval_s
+
+
+def _live(now: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return (PlaybackSession.ended_at.is_(None), PlaybackSession.lease_expires_at > now)
+
+
+def start_playback(
+    *, session: Session, principal: Principal | None, title_id: str, config: PlaybackConfig
+) -> PlaybackOut:
+    """Check entitlement, take a stream lease and open a session.
+
+    403 with the refusal's code (``entitlements``), 404 for an unknown title, 409
+    ``asset_not_ready`` while the media is not published. The URLs name the asset's
+    current version, so a session keeps playing the bytes it started on even if a
+    reprocess publishes a new version meanwhile.
+
+    The lease is race-free: the household's row lock (an UPDATE of the user row) orders
+    concurrent requests, and each counts the live leases only once it holds the lock,
+    on SQLite and PostgreSQL alike. The lease transaction commits before this returns.
     """
-    asset_id = catalog_service.main_asset_id(session=session, title_id=title_id)
+    title = catalog_service.playable(session=session, title_id=title_id)
+    grant = decide(session=session, principal=principal, title=title)
     asset = None
-    if asset_id is not None:
-        asset = assets_service.summaries(session=session, asset_ids=[asset_id]).get(asset_id)
+    if title.main_asset_id is not None:
+        asset = assets_service.summaries(session=session, asset_ids=[title.main_asset_id]).get(
+            title.main_asset_id
+        )
     if asset is None or not asset.playable or asset.version is None:
         state = "no_media" if asset is None else asset.status
         raise AssetNotReady(
             f"title {title_id} cannot be played yet: its media is {state}", asset_status=state
         )
+    user_id = grant.principal.user_id
+    accounts.lock_household(session=session, user_id=user_id)
+    now = utcnow()
+    live = session.scalar(
+        select(func.count())
+        .select_from(PlaybackSession)
+        .where(PlaybackSession.user_id == user_id, *_live(now))
+    )
+    if (live or 0) >= grant.limits.max_streams:
+        raise StreamLimit(
+            f"this plan allows {grant.limits.max_streams} streams at once; "
+            "stop one (DELETE /v1/playback/{session_id}) to start another",
+            max_streams=grant.limits.max_streams,
+        )
+    if grant.rental_id is not None:
+        billing.start_rental_clock(session=session, rental_id=grant.rental_id)
     row = PlaybackSession(
-        title_id=title_id, asset_id=asset.id, expires_at=utcnow() + timedelta(seconds=ttl_s)
+        title_id=title_id,
+        asset_id=asset.id,
+        version=asset.version,
+        user_id=user_id,
+        profile_id=grant.principal.profile_id,
+        device_id=grant.principal.device_id,
+        granted_via=grant.via,
+        max_height=grant.limits.max_height,
+        heartbeat_interval_s=config.heartbeat_interval_s,
+        created_at=now,
+        expires_at=now + timedelta(seconds=config.ttl_s),
+        lease_expires_at=now + timedelta(seconds=config.lease_s),
     )
     session.add(row)
-    session.flush()
+    # Commit here, in this thread: the household lock must never be held across the
+    # thread hop to the request's own commit, or requests queued on the lock could take
+    # every worker thread while the holder waits for one to commit (a deadlock).
+    session.commit()
+    hls = urls.hls_url(asset.id, asset.version)
+    dash = urls.dash_url(asset.id, asset.version)
+    if any(height > row.max_height for height in asset.rendition_heights):
+        # The session's own manifests, without the renditions above the plan's limit.
+        hls = f"/v1/playback/{row.id}/{MASTER_NAME}"
+        dash = f"/v1/playback/{row.id}/{MPD_NAME}"
     return PlaybackOut(
         session_id=row.id,
         title_id=row.title_id,
-        hls=urls.hls_url(asset.id, asset.version),
-        dash=urls.dash_url(asset.id, asset.version),
+        hls=hls,
+        dash=dash,
         poster=urls.poster_url(asset.id, asset.version),
         expires_at=row.expires_at,
+        heartbeat_interval_s=row.heartbeat_interval_s,
+        lease_expires_at=row.lease_expires_at,
+        max_height=row.max_height,
     )
+
+
+def _own(session: Session, principal: Principal, session_id: str) -> PlaybackSession:
+    row = session.scalar(
+        select(PlaybackSession).where(
+            PlaybackSession.id == session_id, PlaybackSession.user_id == principal.user_id
+        )
+    )
+    if row is None:
+        raise NotFound(f"playback session {session_id} does not exist")
+    return row
+
+
+def heartbeat(
+    *, session: Session, principal: Principal, session_id: str, config: PlaybackConfig
+) -> HeartbeatOut:
+    """Renew the lease; 410 ``session_ended`` once it was stopped or has lapsed."""
+    row = _own(session, principal, session_id)
+    now = utcnow()
+    if row.ended_at is not None or row.lease_expires_at <= now or row.expires_at <= now:
+        raise SessionEnded("this playback session has ended; start a new one")
+    row.last_heartbeat_at = now
+    row.lease_expires_at = min(now + timedelta(seconds=config.lease_s), row.expires_at)
+    session.flush()
+    return HeartbeatOut(
+        session_id=row.id,
+        lease_expires_at=row.lease_expires_at,
+        heartbeat_interval_s=row.heartbeat_interval_s,
+    )
+
+
+def stop(*, session: Session, principal: Principal, session_id: str) -> None:
+    """End a session and free its stream (idempotent for the household's own sessions)."""
+    row = _own(session, principal, session_id)
+    if row.ended_at is None:
+        row.ended_at = utcnow()
+        row.end_reason = "stopped"
+        session.flush()
+
+
+def list_live(*, session: Session, principal: Principal) -> list[PlaybackSessionOut]:
+    """The household's streams holding a lease now."""
+    rows = session.scalars(
+        select(PlaybackSession)
+        .where(PlaybackSession.user_id == principal.user_id, *_live(utcnow()))
+        .order_by(PlaybackSession.created_at)
+    )
+    return [
+        PlaybackSessionOut(
+            session_id=row.id,
+            title_id=row.title_id,
+            profile_id=row.profile_id,
+            device_id=row.device_id,
+            created_at=row.created_at,
+            last_heartbeat_at=row.last_heartbeat_at,
+            lease_expires_at=row.lease_expires_at,
+            current_device=row.device_id is not None and row.device_id == principal.device_id,
+        )
+        for row in rows
+    ]
+
+
+def expire_lapsed(*, session: Session) -> int:
+    """Mark lapsed leases ended (bookkeeping only: counting already ignores them)."""
+    now = utcnow()
+    result = session.execute(
+        update(PlaybackSession)
+        .where(PlaybackSession.ended_at.is_(None), PlaybackSession.lease_expires_at <= now)
+        .values(ended_at=now, end_reason="expired")
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def session_manifest(
+    *, session: Session, storage: Storage, session_id: str, name: str
+) -> tuple[str, str]:
+    """The session's own master playlist or MPD (renditions above its limit left out),
+    and its content type. The session id is the credential here: players fetch manifests
+    without headers, and the id is unguessable and dies with the session."""
+    row = session.get(PlaybackSession, session_id)
+    if row is None or name not in (MASTER_NAME, MPD_NAME):
+        raise NotFound("no such session manifest")
+    now = utcnow()
+    if row.ended_at is not None or row.expires_at <= now:
+        raise SessionEnded("this playback session has ended; start a new one")
+    text = storage.read_bytes(media_version_key(row.asset_id, row.version, name)).decode()
+    base = urls.media_url(row.asset_id, row.version, "")
+    if name == MASTER_NAME:
+        return limit_hls_master(text, max_height=row.max_height, base=base), HLS_TYPE
+    return limit_mpd(text, max_height=row.max_height, base=base), DASH_TYPE

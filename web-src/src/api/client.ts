@@ -1,4 +1,21 @@
-import type { PlaybackRequest, PlaybackSession, Problem, TitlePage } from "./types";
+import { tokens } from "./tokens";
+import type {
+  AccessTokenOut,
+  Account,
+  Device,
+  HeartbeatOut,
+  LiveStream,
+  LoginIn,
+  PlaybackRequest,
+  PlaybackSession,
+  Problem,
+  Profile,
+  SelectProfileIn,
+  SignUpIn,
+  TitlePage,
+  TokenOut,
+  UserOut,
+} from "./types";
 
 /** A failed API call; `problem` is the server's problem+json body when it sent one. */
 export class ApiError extends Error {
@@ -10,6 +27,11 @@ export class ApiError extends Error {
     this.name = "ApiError";
     this.status = status;
     this.problem = problem;
+  }
+
+  /** The problem's stable `code` ("invalid_pin", "stream_limit"...), if it sent one. */
+  get code(): string | null {
+    return this.problem?.code ?? null;
   }
 }
 
@@ -33,9 +55,47 @@ async function toApiError(response: Response): Promise<ApiError> {
   return new ApiError(response.status, problem, message);
 }
 
-async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+// --- signing in and out of the API ---------------------------------------------------
+
+let onSignedOut: (reason: ApiError) => void = () => undefined;
+
+/** Called when the sign-in is gone for good (a 401 that a refresh could not cure). */
+export function setSignedOutHandler(handler: (reason: ApiError) => void): void {
+  onSignedOut = handler;
+}
+
+// Refresh tokens rotate and a spent one revokes the whole sign-in, so concurrent 401s
+// must share one refresh rather than each spend the same token.
+let refreshing: Promise<boolean> | null = null;
+
+function refreshOnce(): Promise<boolean> {
+  refreshing ??= (async () => {
+    const refreshToken = tokens.refresh();
+    if (!refreshToken) return false;
+    try {
+      const next = await send<TokenOut>("/v1/auth/refresh", json({ refresh_token: refreshToken }));
+      tokens.storeSession(next);
+      return true;
+    } catch (error) {
+      // Offline is not signed out: let the caller report the network error.
+      if (error instanceof ApiError && error.status === 0) throw error;
+      return false;
+    }
+  })().finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+function json(body: unknown, method = "POST"): RequestInit {
+  return { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+}
+
+/** One HTTP exchange, no retries: the parsed body (undefined for 204) or an ApiError. */
+async function send<T>(path: string, init: RequestInit = {}, accessToken?: string | null): Promise<T> {
   const headers = new Headers(init.headers);
   headers.set("Accept", "application/json, application/problem+json");
+  if (accessToken) headers.set("Authorization", `Bearer ${accessToken}`);
   let response: Response;
   try {
     response = await fetch(path, { ...init, headers });
@@ -43,8 +103,107 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
     throw new ApiError(0, null, `Network error: ${String(cause)}`);
   }
   if (!response.ok) throw await toApiError(response);
+  if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
 }
+
+function isUnauthorized(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.status === 401;
+}
+
+function signedOut(reason: ApiError): never {
+  tokens.clear();
+  onSignedOut(reason);
+  throw reason;
+}
+
+/**
+ * A call with the stored access token. A 401 gets one refresh and one retry; if that
+ * fails too, the tokens are dropped and the signed-out handler runs.
+ */
+async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const used = tokens.access();
+  try {
+    return await send<T>(path, init, used);
+  } catch (error) {
+    if (!isUnauthorized(error) || !used) throw error;
+    // Another call may have refreshed meanwhile: then just retry with its token.
+    const renewed = tokens.access() !== used || (await refreshOnce());
+    if (!renewed) signedOut(error);
+  }
+  try {
+    return await send<T>(path, init, tokens.access());
+  } catch (error) {
+    if (isUnauthorized(error)) signedOut(error);
+    throw error;
+  }
+}
+
+export function isSignedIn(): boolean {
+  return tokens.access() !== null;
+}
+
+export async function login(email: string, password: string): Promise<TokenOut> {
+  const body: LoginIn = { email, password, device: { name: "Web browser", type: "web" } };
+  const deviceId = tokens.deviceId();
+  if (deviceId) body.device_id = deviceId;
+  const session = await send<TokenOut>("/v1/auth/login", json(body));
+  tokens.storeSession(session);
+  return session;
+}
+
+export function signUp(email: string, password: string): Promise<UserOut> {
+  const body: SignUpIn = { email, password };
+  return send<UserOut>("/v1/auth/signup", json(body));
+}
+
+/** Ends this sign-in on the server (best effort) and forgets the tokens here. */
+export async function logout(): Promise<void> {
+  try {
+    if (tokens.access()) await request<void>("/v1/auth/logout", json({}));
+  } catch {
+    // Signed out here all the same; the server's session lapses on its own.
+  } finally {
+    tokens.clear();
+  }
+}
+
+/** Signs out every device of the household, this one included. */
+export async function logoutEverywhere(): Promise<void> {
+  await request<void>("/v1/auth/logout-all", { method: "POST" });
+  tokens.clear();
+}
+
+// --- the household ---------------------------------------------------------------------
+
+export function getAccount(): Promise<Account> {
+  return request<Account>("/v1/me");
+}
+
+export function listProfiles(): Promise<Profile[]> {
+  return request<Profile[]>("/v1/me/profiles");
+}
+
+/** Watch as this profile on this device; the new access token replaces the stored one. */
+export async function selectProfile(profileId: string, pin?: string): Promise<AccessTokenOut> {
+  const body: SelectProfileIn = pin === undefined ? {} : { pin };
+  const selected = await request<AccessTokenOut>(
+    `/v1/me/profiles/${encodeURIComponent(profileId)}/select`,
+    json(body),
+  );
+  tokens.storeAccess(selected.access_token, selected.profile_id);
+  return selected;
+}
+
+export function listDevices(): Promise<Device[]> {
+  return request<Device[]>("/v1/me/devices");
+}
+
+export function removeDevice(deviceId: string): Promise<void> {
+  return request<void>(`/v1/me/devices/${encodeURIComponent(deviceId)}`, { method: "DELETE" });
+}
+
+// --- catalogue and playback ----------------------------------------------------------------
 
 export function listTitles(cursor?: string): Promise<TitlePage> {
   const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
@@ -53,9 +212,33 @@ export function listTitles(cursor?: string): Promise<TitlePage> {
 
 export function createPlayback(titleId: string): Promise<PlaybackSession> {
   const body: PlaybackRequest = { title_id: titleId };
-  return request<PlaybackSession>("/v1/playback", {
+  return request<PlaybackSession>("/v1/playback", json(body));
+}
+
+export function heartbeatPlayback(sessionId: string): Promise<HeartbeatOut> {
+  return request<HeartbeatOut>(`/v1/playback/${encodeURIComponent(sessionId)}/heartbeat`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
   });
+}
+
+export function listLiveStreams(): Promise<LiveStream[]> {
+  return request<LiveStream[]>("/v1/playback/sessions");
+}
+
+export function stopPlayback(sessionId: string): Promise<void> {
+  return request<void>(`/v1/playback/${encodeURIComponent(sessionId)}`, { method: "DELETE" });
+}
+
+/**
+ * Ends a stream without waiting: `keepalive` lets the request outlive the page, so this
+ * is what a page being hidden or closed calls. Failures are ignored (the lease lapses).
+ */
+export function stopPlaybackInBackground(sessionId: string): void {
+  const accessToken = tokens.access();
+  if (!accessToken) return;
+  void fetch(`/v1/playback/${encodeURIComponent(sessionId)}`, {
+    method: "DELETE",
+    headers: { Authorization: `Bearer ${accessToken}` },
+    keepalive: true,
+  }).catch(() => undefined);
 }

@@ -1,6 +1,13 @@
 // Generated from /openapi.json by `make api-client` (reelstack.openapi_ts).
 // Do not edit by hand: a test fails when this file is stale.
 
+export interface AccessTokenOut {
+  access_token: string;
+  token_type?: string;
+  expires_in: number;
+  profile_id: string | null;
+}
+
 export interface AssetOut {
   id: string;
   status: "processing" | "ready" | "failed";
@@ -31,6 +38,30 @@ export interface AudioTrack {
   playlist: string;
 }
 
+export type BillingPeriod = "month" | "year";
+
+export interface DeviceIn {
+  name?: string;
+  type?: DeviceType;
+}
+
+export interface DeviceOut {
+  id: string;
+  name: string;
+  type: DeviceType;
+  created_at: string;
+  last_seen_at: string;
+  current: boolean;
+}
+
+export type DeviceType = "web" | "tv" | "mobile" | "tablet" | "console" | "other";
+
+export interface HeartbeatOut {
+  session_id: string;
+  lease_expires_at: string;
+  heartbeat_interval_s: number;
+}
+
 export type JobKind = "process_asset" | "transcode" | "purge_media";
 
 export interface JobOut {
@@ -55,6 +86,56 @@ export interface JobOut {
 
 export type JobState = "waiting" | "queued" | "running" | "succeeded" | "failed" | "cancelled";
 
+export interface LoginIn {
+  email: string;
+  password: string;
+  device_id?: string | null;
+  device?: DeviceIn | null;
+}
+
+export interface LogoutIn {
+  refresh_token?: string | null;
+}
+
+export type Maturity = 1 | 2 | 3 | 4;
+
+export interface MeOut {
+  id: string;
+  email: string;
+  role: Role;
+  status: UserStatus;
+  email_verified: boolean;
+  created_at: string;
+  plan: PlanOut | null;
+  subscription: SubscriptionOut | null;
+  profiles: ProfileOut[];
+  profile_id: string | null;
+}
+
+export interface PlanIn {
+  code: string;
+  name: string;
+  price_minor: number;
+  currency: string;
+  period?: BillingPeriod;
+  max_streams: number;
+  max_profiles: number;
+  max_devices: number;
+  max_height: number;
+}
+
+export interface PlanOut {
+  code: string;
+  name: string;
+  price_minor: number;
+  currency: string;
+  period: BillingPeriod;
+  max_streams: number;
+  max_profiles: number;
+  max_devices: number;
+  max_height: number;
+}
+
 export interface PlaybackOut {
   session_id: string;
   title_id: string;
@@ -62,10 +143,24 @@ export interface PlaybackOut {
   dash: string;
   poster: string | null;
   expires_at: string;
+  heartbeat_interval_s: number;
+  lease_expires_at: string;
+  max_height: number;
 }
 
 export interface PlaybackRequest {
   title_id: string;
+}
+
+export interface PlaybackSessionOut {
+  session_id: string;
+  title_id: string;
+  profile_id: string | null;
+  device_id: string | null;
+  created_at: string;
+  last_heartbeat_at: string | null;
+  lease_expires_at: string;
+  current_device: boolean;
 }
 
 /** RFC 9457 problem details; ``code`` is stable, ``detail`` is for people. */
@@ -76,6 +171,35 @@ export interface Problem {
   code: string;
   detail: string;
   instance?: string | null;
+}
+
+export interface ProfileIn {
+  name: string;
+  kids?: boolean;
+  maturity_ceiling?: Maturity | null;
+  pin?: string | null;
+  language?: string | null;
+}
+
+export interface ProfileOut {
+  id: string;
+  name: string;
+  kids: boolean;
+  maturity_ceiling: Maturity;
+  has_pin: boolean;
+  language: string | null;
+  created_at: string;
+}
+
+export interface ProfilePatch {
+  name?: string | null;
+  maturity_ceiling?: Maturity | null;
+  pin?: string | null;
+  language?: string | null;
+}
+
+export interface RefreshIn {
+  refresh_token: string;
 }
 
 /** One packaged video variant; rates are measured, audio included. */
@@ -89,6 +213,22 @@ export interface Rendition {
   playlist: string;
 }
 
+export interface RentalIn {
+  title_id: string;
+  start_within_days?: number;
+  watch_within_hours?: number;
+}
+
+export interface RentalOut {
+  id: string;
+  user_id: string;
+  title_id: string;
+  created_at: string;
+  start_by: string;
+  watch_window_s: number;
+  first_played_at: string | null;
+}
+
 export interface ReprocessIn {
   ladder?: string | null;
 }
@@ -98,6 +238,34 @@ export interface ReprocessOut {
   job_id: string;
 }
 
+export type Role = "admin" | "editor" | "support" | "viewer";
+
+export interface SelectProfileIn {
+  pin?: string | null;
+}
+
+export interface SignUpIn {
+  email: string;
+  password: string;
+}
+
+export interface SubscriptionIn {
+  plan: string;
+  status?: SubscriptionStatus;
+  days?: number | null;
+}
+
+export interface SubscriptionOut {
+  id: string;
+  user_id: string;
+  plan: PlanOut;
+  status: SubscriptionStatus;
+  current_period_start: string;
+  current_period_end: string | null;
+}
+
+export type SubscriptionStatus = "trialing" | "active" | "past_due" | "cancelled" | "expired";
+
 export type TitleKind = "movie" | "episode" | "trailer" | "clip";
 
 export interface TitleOut {
@@ -105,6 +273,10 @@ export interface TitleOut {
   kind: TitleKind;
   title: string;
   description: string | null;
+  rating_system: string | null;
+  rating: string | null;
+  maturity_level: Maturity;
+  free: boolean;
   status: "processing" | "ready" | "failed" | "no_media";
   duration_s: number | null;
   audio_languages: string[];
@@ -117,8 +289,37 @@ export interface TitlePage {
   next_cursor: string | null;
 }
 
+export interface TokenOut {
+  access_token: string;
+  refresh_token: string;
+  token_type?: string;
+  expires_in: number;
+  device_id: string | null;
+  profile_id: string | null;
+}
+
 export interface UploadOut {
   title_id: string;
   asset_id: string;
   job_id: string;
+}
+
+export interface UserCreateIn {
+  email: string;
+  password: string;
+  role?: Role;
+}
+
+export interface UserOut {
+  id: string;
+  email: string;
+  role: Role;
+  status: UserStatus;
+  created_at: string;
+}
+
+export type UserStatus = "active" | "suspended";
+
+export interface UserStatusIn {
+  status: UserStatus;
 }

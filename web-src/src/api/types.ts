@@ -1,7 +1,53 @@
 // Wire types of the Reelstack HTTP API, named for the front-end. The shapes come from
 // schema.gen.ts, generated from /openapi.json (`make api-client`), so they cannot drift.
-import type { PlaybackOut, PlaybackRequest, Problem, TitleOut, TitlePage } from "./schema.gen";
+import type {
+  AccessTokenOut,
+  DeviceOut,
+  HeartbeatOut,
+  LoginIn,
+  MeOut,
+  PlanOut,
+  PlaybackOut,
+  PlaybackRequest,
+  PlaybackSessionOut,
+  Problem,
+  ProfileOut,
+  SelectProfileIn,
+  SignUpIn,
+  TitleOut,
+  TitlePage,
+  TokenOut,
+  UserOut,
+} from "./schema.gen";
 
-export type { PlaybackRequest, Problem, TitlePage };
+export type {
+  AccessTokenOut,
+  HeartbeatOut,
+  LoginIn,
+  PlaybackRequest,
+  Problem,
+  SelectProfileIn,
+  SignUpIn,
+  TitlePage,
+  TokenOut,
+  UserOut,
+};
 export type Title = TitleOut;
 export type PlaybackSession = PlaybackOut;
+/** A live stream of the household, as the account page lists it. */
+export type LiveStream = PlaybackSessionOut;
+export type Profile = ProfileOut;
+export type Device = DeviceOut;
+export type Account = MeOut;
+export type Plan = PlanOut;
+
+/** The `code` of a 403 from POST /v1/playback (see the route's description). */
+export type PlaybackRefusal =
+  | "not_signed_in"
+  | "account_suspended"
+  | "profile_required"
+  | "maturity"
+  | "not_entitled"
+  | "rental_expired"
+  | "device_limit"
+  | "stream_limit";

@@ -1,0 +1,262 @@
+"""Benchmark: POST /v1/playback (entitlement + stream lease) at a constant request rate.
+
+Run: .venv/bin/python bench/playback.py [--rate 200] [--seconds 20] [--database-url URL]
+(or `make bench-playback`).
+
+The API runs in its own process (uvicorn, one worker, no embedded job worker) on
+loopback, on SQLite under a temporary data dir unless --database-url names another
+database. The load generator is open-loop: request i is due at start + i/rate whatever
+happened to earlier ones, and its latency is measured from that due time (so a stall
+counts against every request queued behind it: no coordinated omission). Requests go
+over keep-alive HTTP/1.1 connections from a pool, written and parsed by hand with
+asyncio streams, so the generator stays cheap on a 2-core machine.
+
+Each playback request is a signed-in viewer (one of --viewers, round robin) asking to
+play a ready title: token verification, login-session check, the entitlement decision,
+the household lock, the live-lease count and the insert of the session row. A baseline
+at the same rate, GET /healthz, shows the floor of the stack (uvicorn + middleware).
+
+Target: playback p99 <= 25 ms at 200 requests/s, with zero errors. Exit status 1 when
+missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2 as httpx
+
+TARGET_P99_MS = 25.0
+ADMIN_KEY = "bench-admin-key-" + "x" * 32
+PASSWORD = "bench password 123"
+
+
+@dataclass
+class Result:
+    latencies_ms: list[float]
+    errors: int
+    statuses: dict[int, int]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _setup_data(env: dict[str, str], viewers: int) -> str:
+    """A bench plan, a ready title and the viewers; returns the title id."""
+    code = f"""
+import json
+from reelstack.config import Settings
+from reelstack.db import migrate, session_scope
+from reelstack.runtime import build_runtime
+from reelstack.accounts import service as accounts
+from reelstack.billing import service as billing
+from reelstack.billing.models import BillingPeriod
+from reelstack.catalog import service as catalog
+from reelstack.assets.models import Asset, AssetStatus
+
+settings = Settings()
+migrate(settings.resolved_database_url)
+rt = build_runtime(settings)
+with session_scope(rt.sessions) as s:
+    billing.create_plan(session=s, code="bench", name="Bench", price_minor=0, currency="USD",
+        period=BillingPeriod.MONTH, max_streams=1_000_000, max_profiles=5, max_devices=10,
+        max_height=2160)
+    asset = Asset(status=AssetStatus.READY, source_key="assets/bench/source/original.mp4",
+        size_bytes=1, duration_s=60.0, width=1920, height=1080, fps=30.0, video_codec="h264",
+        version=1, next_version=2, renditions=[], audio_tracks=[])
+    s.add(asset)
+    s.flush()
+    title = catalog.create_title(session=s, title="Bench feature")
+    catalog.link_asset(session=s, title_id=title.id, asset_id=asset.id)
+    for i in range({viewers}):
+        user = accounts.create_user(session=s, email=f"bench{{i}}@example.com",
+            password={PASSWORD!r}, verified=True)
+        billing.grant_subscription(session=s, user_id=user.id, plan_code="bench")
+    print(json.dumps({{"title_id": title.id}}))
+rt.close()
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    title_id: str = json.loads(out.stdout.strip().splitlines()[-1])["title_id"]
+    return title_id
+
+
+def _tokens(base: str, viewers: int) -> list[str]:
+    tokens = []
+    with httpx.Client(base_url=base, timeout=30) as http:
+        for i in range(viewers):
+            login = http.post(
+                "/v1/auth/login", json={"email": f"bench{i}@example.com", "password": PASSWORD}
+            ).json()
+            headers = {"Authorization": f"Bearer {login['access_token']}"}
+            profile = http.get("/v1/me/profiles", headers=headers).json()[0]["id"]
+            picked = http.post(f"/v1/me/profiles/{profile}/select", json={}, headers=headers)
+            tokens.append(picked.json()["access_token"])
+    return tokens
+
+
+def _request_bytes(method: str, path: str, body: bytes, token: str | None) -> bytes:
+    head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+    if token:
+        head.append(f"Authorization: Bearer {token}")
+    if body:
+        head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+async def _roundtrip(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> int:
+    writer.write(request)
+    await writer.drain()
+    status_line = await reader.readline()
+    status = int(status_line.split()[1])
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.decode().partition(":")
+        if name.lower() == "content-length":
+            length = int(value.strip())
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def _load(
+    port: int, requests: list[bytes], rate: float, connections: int, ok_status: int
+) -> Result:
+    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.05
+
+    async def one(i: int, request: bytes) -> None:
+        due = start + i / rate
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        conn = await pool.get()
+        try:
+            status = await _roundtrip(*conn, request)
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
+            status = 0
+            conn = await asyncio.open_connection("127.0.0.1", port)
+        pool.put_nowait(conn)
+        latencies.append((loop.time() - due) * 1000)
+        statuses[status] = statuses.get(status, 0) + 1
+
+    await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
+    while not pool.empty():
+        _, writer = pool.get_nowait()
+        writer.close()
+    errors = sum(n for status, n in statuses.items() if status != ok_status)
+    return Result(latencies, errors, statuses)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+def _report(name: str, result: Result, rate: float) -> None:
+    lat = result.latencies_ms
+    print(
+        f"{name:<28} {len(lat)} req at {rate:.0f}/s: p50 {_pct(lat, 50):6.2f} ms  "
+        f"p90 {_pct(lat, 90):6.2f} ms  p99 {_pct(lat, 99):6.2f} ms  "
+        f"max {max(lat):7.2f} ms  mean {statistics.fmean(lat):6.2f} ms  "
+        f"errors {result.errors}  statuses {dict(sorted(result.statuses.items()))}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--viewers", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+
+    data = Path(tempfile.mkdtemp(prefix="reelstack-bench-play-"))
+    port = _free_port()
+    env = {
+        **os.environ,
+        "REELSTACK_DATA_DIR": str(data),
+        "REELSTACK_ADMIN_API_KEY": ADMIN_KEY,
+        "REELSTACK_EMBEDDED_WORKER": "false",
+        "REELSTACK_LOG_LEVEL": "WARNING",
+        "REELSTACK_ACCESS_LOG_SAMPLE_RATE": "0",
+        "REELSTACK_PORT": str(port),
+    }
+    if args.database_url:
+        env["REELSTACK_DATABASE_URL"] = args.database_url
+    title_id = _setup_data(env, args.viewers)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "reelstack", "api"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        tokens = _tokens(base, args.viewers)
+        n = int(args.rate * args.seconds)
+        print(f"cpu cores: {os.cpu_count()}; database: {args.database_url or 'SQLite'}")
+        # Warm-up (imports, caches, the first key load), not measured.
+        warm = [
+            _request_bytes("POST", "/v1/playback", json.dumps({"title_id": title_id}).encode(), t)
+            for t in tokens
+        ]
+        asyncio.run(_load(port, warm * 5, 50.0, args.connections, 201))
+
+        health = [_request_bytes("GET", "/healthz", b"", None)] * n
+        baseline = asyncio.run(_load(port, health, args.rate, args.connections, 200))
+        body = json.dumps({"title_id": title_id}).encode()
+        plays = [
+            _request_bytes("POST", "/v1/playback", body, tokens[i % len(tokens)]) for i in range(n)
+        ]
+        playback = asyncio.run(_load(port, plays, args.rate, args.connections, 201))
+    finally:
+        server.terminate()
+        server.wait(10)
+    _report("GET /healthz (baseline)", baseline, args.rate)
+    _report("POST /v1/playback", playback, args.rate)
+    p99 = _pct(playback.latencies_ms, 99)
+    ratio = _pct(playback.latencies_ms, 50) / _pct(baseline.latencies_ms, 50)
+    print(f"playback p50 / baseline p50 = {ratio:.2f}")
+    ok = p99 <= TARGET_P99_MS and playback.errors == 0
+    verdict = "PASS" if ok else "MISS"
+    print(f"playback p99 = {p99:.2f} ms  target <= {TARGET_P99_MS:.0f} ms, 0 errors  {verdict}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

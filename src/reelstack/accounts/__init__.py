@@ -1,0 +1,2 @@
+"""Accounts: users (households), credentials, login sessions and tokens, profiles,
+devices, roles and signing keys."""
