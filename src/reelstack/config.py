@@ -52,6 +52,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # API processes `reelstack api`/`run` start (uvicorn workers); each runs the embedded
+    # job worker too unless REELSTACK_EMBEDDED_WORKER=false.
+    api_workers: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"
     log_json: bool = False
     # Largest accepted upload, bytes (default 20 GiB).

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import threading
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import JSON, DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import JSON, Connection, DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -99,10 +101,69 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoints run in a background thread (WalCheckpointer), not in the commit
+            # that happens to cross the threshold: that commit's fsync stalled requests.
+            cur.execute("PRAGMA wal_autocheckpoint=0")
             cur.close()
 
+        checkpointer = WalCheckpointer(engine)
+        event.listen(engine, "engine_disposed", lambda _engine: checkpointer.stop())
+        checkpointer.start()
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class WalCheckpointer(threading.Thread):
+    """Copies a SQLite WAL back into the database file every ``interval_s``, off the
+    request path (``PRAGMA wal_checkpoint(PASSIVE)``: it never waits on readers or the
+    writer). Stops when the engine is disposed or garbage-collected, or on any error
+    (the database file gone): checkpoints are housekeeping, never worth a crash."""
+
+    def __init__(self, engine: Engine, interval_s: float = 0.5) -> None:
+        super().__init__(name="sqlite-wal-checkpoint", daemon=True)
+        self._engine = weakref.ref(engine)
+        self._interval_s = interval_s
+        self._stop_event = threading.Event()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self._interval_s):
+            engine = self._engine()
+            if engine is None:
+                return
+            try:
+                with engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:
+                return
+            finally:
+                del engine
+
+
+_SQLITE_WRITE_LOCKS: dict[int, threading.Lock] = {}
+_SQLITE_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+@contextmanager
+def serialized_writes(session: Session) -> Iterator[None]:
+    """Run a short write transaction under this process's writer lock on SQLite.
+
+    SQLite has one writer at a time; a thread that meets the lock sleeps in SQLite's
+    busy handler in growing steps (1, 2, 5, 10... ms) and tails grow to hundreds of ms
+    under load. Queuing writers on a Python lock first wakes each one as soon as the
+    previous commits. Other databases lock rows themselves: this is a no-op there.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    key = id(bind.engine if isinstance(bind, Connection) else bind)
+    with _SQLITE_WRITE_LOCKS_GUARD:
+        lock = _SQLITE_WRITE_LOCKS.setdefault(key, threading.Lock())
+    with lock:
+        yield
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -1,4 +1,8 @@
-"""Annotated dependencies shared by every router."""
+"""Annotated dependencies shared by every router.
+
+The ones that only read ``app.state`` are ``async def``: FastAPI runs a plain ``def``
+dependency in its thread pool, a thread hop per request that costs more than the lookup.
+"""
 
 from __future__ import annotations
 
@@ -14,17 +18,17 @@ from reelstack.jobs.registry import JobRegistry
 from reelstack.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_executor(request: Request) -> Executor:
+async def get_executor(request: Request) -> Executor:
     executor: Executor = request.app.state.executor
     return executor
 
 
-def get_job_registry(request: Request) -> JobRegistry:
+async def get_job_registry(request: Request) -> JobRegistry:
     registry: JobRegistry = request.app.state.job_registry
     return registry
 

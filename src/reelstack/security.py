@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
+from sqlalchemy.orm import Session
 
 from reelstack.accounts import service as accounts
 from reelstack.accounts.identity import Identity
@@ -47,11 +48,13 @@ _bearer = HTTPBearer(
     description="An access token from POST /v1/auth/login or /v1/auth/refresh",
 )
 
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
 _ADMIN_CHALLENGE = 'Bearer realm="reelstack admin"'
 _CHALLENGE = 'Bearer realm="reelstack"'
 
 
-def get_identity(request: Request) -> Identity:
+async def get_identity(request: Request) -> Identity:
     identity: Identity = request.app.state.identity
     return identity
 
@@ -126,11 +129,8 @@ def require_admin_role(actor: AdminActor) -> Actor:
     return actor
 
 
-def optional_principal(
-    request: Request,
-    session: DbSession,
-    identity: IdentityDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+def principal_from(
+    session: Session, identity: Identity, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal | None:
     """The signed-in caller, or None without an access token; an invalid one is 401.
 
@@ -139,9 +139,17 @@ def optional_principal(
     """
     if credentials is None or not _looks_like_jwt(credentials.credentials):
         return None
-    principal = accounts.authenticate(
-        session=session, auth=identity.auth, token=credentials.credentials
-    )
+    return accounts.authenticate(session=session, auth=identity.auth, token=credentials.credentials)
+
+
+def optional_principal(
+    request: Request,
+    session: DbSession,
+    identity: IdentityDep,
+    credentials: BearerCredentials,
+) -> Principal | None:
+    """``principal_from`` as a dependency (it also tags the request for logs)."""
+    principal = principal_from(session, identity, credentials)
     request.state.principal = principal
     return principal
 

@@ -12,8 +12,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from reelstack.accounts.keys import KeyRing
 from reelstack.accounts.models import (
@@ -317,6 +317,15 @@ def logout_everywhere(*, session: Session, user_id: str) -> int:
     return _revoke(session, LoginSession.user_id == user_id, reason="logout_all")
 
 
+# Statements of the per-request hot path are built once (bound parameters): building a
+# SQLAlchemy statement costs more Python time than running it on SQLite.
+_SESSION_OF_TOKEN = (
+    select(LoginSession.revoked_at, LoginSession.expires_at, LoginSession.profile_id, User.role)
+    .join(User, User.id == LoginSession.user_id)
+    .where(LoginSession.id == bindparam("sid"), LoginSession.user_id == bindparam("uid"))
+)
+
+
 def authenticate(*, session: Session, auth: Auth, token: str) -> Principal:
     """The caller behind an access token: valid signature and claims, live login session,
     existing account. The role is read from the account, so a demotion applies at once."""
@@ -325,9 +334,7 @@ def authenticate(*, session: Session, auth: Auth, token: str) -> Principal:
     except TokenInvalid as exc:
         raise _invalid(f"the access token is not valid: {exc}") from exc
     found = session.execute(
-        select(LoginSession.revoked_at, LoginSession.expires_at, LoginSession.profile_id, User.role)
-        .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.id == claims.session_id, LoginSession.user_id == claims.user_id)
+        _SESSION_OF_TOKEN, {"sid": claims.session_id, "uid": claims.user_id}
     ).first()
     if found is None or found.revoked_at is not None or found.expires_at <= utcnow():
         raise _invalid("the session of this access token has ended")
@@ -529,28 +536,6 @@ def remove_device(*, session: Session, principal: Principal, device_id: str) -> 
     session.flush()
 
 
-def device_rank(*, session: Session, user_id: str, device_id: str | None) -> int | None:
-    """1 for the household's first-registered device, 2 for the next...; None if unknown.
-
-    A plan allowing N devices lets the first N play; later ones must wait for a removal.
-    """
-    if device_id is None:
-        return None
-    row = session.get(Device, device_id)
-    if row is None or row.user_id != user_id:
-        return None
-    earlier = session.scalar(
-        select(func.count())
-        .select_from(Device)
-        .where(
-            Device.user_id == user_id,
-            (Device.created_at < row.created_at)
-            | ((Device.created_at == row.created_at) & (Device.id < row.id)),
-        )
-    )
-    return int(earlier or 0) + 1
-
-
 # --- me -----------------------------------------------------------------------------------
 
 
@@ -571,10 +556,68 @@ def me(*, session: Session, principal: Principal) -> MeOut:
     )
 
 
-def user_status(*, session: Session, user_id: str) -> UserStatus | None:
-    return session.scalar(select(User.status).where(User.id == user_id))
+@dataclass(frozen=True)
+class ViewerFacts:
+    """What playback needs to know of the caller, read in one query."""
+
+    status: UserStatus
+    # The picked profile's ceiling (None: no profile picked, or not this household's).
+    ceiling: Maturity | None
+    # 1 for the household's first-registered device... (None: unknown device).
+    device_rank: int | None
+
+
+def _viewer_facts_statement() -> Select[UserStatus, int | None, str | None, int]:
+    earlier = aliased(Device)
+    rank = (
+        select(func.count())
+        .select_from(earlier)
+        .where(
+            earlier.user_id == User.id,
+            (earlier.created_at < Device.created_at)
+            | ((earlier.created_at == Device.created_at) & (earlier.id < Device.id)),
+        )
+        .correlate(User, Device)
+        .scalar_subquery()
+    )
+    return (
+        select(User.status, Profile.maturity_ceiling, Device.id, rank)
+        .select_from(User)
+        .outerjoin(Profile, (Profile.id == bindparam("pid")) & (Profile.user_id == User.id))
+        .outerjoin(Device, (Device.id == bindparam("did")) & (Device.user_id == User.id))
+        .where(User.id == bindparam("uid"))
+    )
+
+
+_VIEWER_FACTS = _viewer_facts_statement()
+
+
+def viewer_facts(*, session: Session, principal: Principal) -> ViewerFacts | None:
+    """The account's status, the profile's ceiling and the device's rank in one query
+    (None when the account is gone). A plan allowing N devices lets the first N play."""
+    row = session.execute(
+        _VIEWER_FACTS,
+        {
+            "uid": principal.user_id,
+            "pid": principal.profile_id or "",
+            "did": principal.device_id or "",
+        },
+    ).first()
+    if row is None:
+        return None
+    status, ceiling, device_id, earlier_count = row
+    return ViewerFacts(
+        status=status,
+        ceiling=None if ceiling is None else Maturity(ceiling),
+        device_rank=None if device_id is None else int(earlier_count or 0) + 1,
+    )
+
+
+_LOCK_HOUSEHOLD = (
+    update(User).where(User.id == bindparam("uid")).values(lease_epoch=User.lease_epoch + 1)
+)
 
 
 def lock_household(*, session: Session, user_id: str) -> None:
     """Take the household's row lock for this transaction (orders concurrent grants)."""
-    session.execute(update(User).where(User.id == user_id).values(lease_epoch=User.lease_epoch + 1))
+    session.execute(_LOCK_HOUSEHOLD, {"uid": user_id})

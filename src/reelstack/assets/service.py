@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from reelstack.assets.models import Asset, AssetStatus
@@ -167,12 +167,16 @@ def _summary(asset: Asset) -> AssetSummary:
     )
 
 
+# Built once (bound parameters): playback asks for a summary on every play request.
+_BY_IDS = select(Asset).where(Asset.id.in_(bindparam("ids", expanding=True)))
+
+
 def summaries(*, session: Session, asset_ids: Iterable[str]) -> dict[str, AssetSummary]:
     """Typed summaries of the given assets (missing ids are left out)."""
     ids = sorted(set(asset_ids))
     if not ids:
         return {}
-    rows = session.scalars(select(Asset).where(Asset.id.in_(ids)))
+    rows = session.scalars(_BY_IDS, {"ids": ids})
     return {a.id: _summary(a) for a in rows}
 
 

@@ -76,6 +76,8 @@ class Access:
     """Whether a household may watch a title, and through what."""
 
     granted: bool
+    # The household's limits now (its plan's, or the free tier's).
+    limits: HouseholdLimits
     # "free", "subscription", "purchase" or "rental" when granted.
     via: str | None = None
     # "not_entitled" or "rental_expired" when refused.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from reelstack.billing.models import (
@@ -23,7 +23,7 @@ from reelstack.billing.schemas import (
     RentalOut,
     SubscriptionOut,
 )
-from reelstack.db import utcnow
+from reelstack.db import UTCDateTime, utcnow
 from reelstack.errors import Conflict, NotFound
 
 # A signed-in household with no subscription (free titles, rentals, purchases).
@@ -108,19 +108,24 @@ def _plan_by_code(session: Session, code: str) -> Plan:
     return plan
 
 
+# Built once (bound parameters): this runs on every play request.
+_CURRENT = (
+    select(Subscription, Plan)
+    .join(Plan, Plan.id == Subscription.plan_id)
+    .where(
+        Subscription.user_id == bindparam("uid"),
+        Subscription.status.in_(ENTITLING),
+        (Subscription.current_period_end.is_(None))
+        | (Subscription.current_period_end > bindparam("now", type_=UTCDateTime())),
+    )
+    .order_by(Subscription.created_at.desc())
+    .limit(1)
+)
+
+
 def _current(session: Session, user_id: str, now: datetime) -> tuple[Subscription, Plan] | None:
     """The household's entitling subscription in its current period, newest first."""
-    row = session.execute(
-        select(Subscription, Plan)
-        .join(Plan, Plan.id == Subscription.plan_id)
-        .where(
-            Subscription.user_id == user_id,
-            Subscription.status.in_(ENTITLING),
-            (Subscription.current_period_end.is_(None)) | (Subscription.current_period_end > now),
-        )
-        .order_by(Subscription.created_at.desc())
-        .limit(1)
-    ).first()
+    row = session.execute(_CURRENT, {"uid": user_id, "now": now}).first()
     return None if row is None else (row[0], row[1])
 
 
@@ -143,15 +148,7 @@ def current_subscription(*, session: Session, user_id: str) -> SubscriptionOut |
 def limits(*, session: Session, user_id: str) -> HouseholdLimits:
     """The limits in force: the subscribed plan's, else the free tier's."""
     found = _current(session, user_id, utcnow())
-    if found is None:
-        return FREE_LIMITS
-    plan = found[1]
-    return HouseholdLimits(
-        max_streams=plan.max_streams,
-        max_profiles=plan.max_profiles,
-        max_devices=plan.max_devices,
-        max_height=plan.max_height,
-    )
+    return _limits_of(found[1] if found else None)
 
 
 def grant_subscription(
@@ -244,18 +241,32 @@ def rental_live(rental: Rental, now: datetime) -> bool:
     return now < rental.first_played_at + timedelta(seconds=rental.watch_window_s)
 
 
+def _limits_of(plan: Plan | None) -> HouseholdLimits:
+    if plan is None:
+        return FREE_LIMITS
+    return HouseholdLimits(
+        max_streams=plan.max_streams,
+        max_profiles=plan.max_profiles,
+        max_devices=plan.max_devices,
+        max_height=plan.max_height,
+    )
+
+
 def title_access(*, session: Session, user_id: str, title_id: str, free: bool) -> Access:
-    """May this household watch ``title_id`` (ignoring device, stream and maturity rules)?"""
-    if free:
-        return Access(granted=True, via="free")
+    """May this household watch ``title_id`` (ignoring device, stream and maturity
+    rules), and under which limits? One query for a subscriber."""
     now = utcnow()
-    if _current(session, user_id, now) is not None:
-        return Access(granted=True, via="subscription")
+    current = _current(session, user_id, now)
+    limits_now = _limits_of(current[1] if current else None)
+    if free:
+        return Access(granted=True, via="free", limits=limits_now)
+    if current is not None:
+        return Access(granted=True, via="subscription", limits=limits_now)
     bought = session.scalar(
         select(Purchase.id).where(Purchase.user_id == user_id, Purchase.title_id == title_id)
     )
     if bought is not None:
-        return Access(granted=True, via="purchase")
+        return Access(granted=True, via="purchase", limits=limits_now)
     rentals = session.scalars(
         select(Rental)
         .where(Rental.user_id == user_id, Rental.title_id == title_id)
@@ -263,10 +274,10 @@ def title_access(*, session: Session, user_id: str, title_id: str, free: bool) -
     ).all()
     for rental in rentals:
         if rental_live(rental, now):
-            return Access(granted=True, via="rental", rental_id=rental.id)
+            return Access(granted=True, via="rental", rental_id=rental.id, limits=limits_now)
     if rentals:
-        return Access(granted=False, reason="rental_expired")
-    return Access(granted=False, reason="not_entitled")
+        return Access(granted=False, reason="rental_expired", limits=limits_now)
+    return Access(granted=False, reason="not_entitled", limits=limits_now)
 
 
 def start_rental_clock(*, session: Session, rental_id: str) -> None:

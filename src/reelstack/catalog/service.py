@@ -10,7 +10,7 @@ import base64
 import binascii
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from reelstack.assets import service as assets_service
@@ -102,20 +102,28 @@ def main_asset_id(*, session: Session, title_id: str) -> str | None:
     return _main_ids(session, [title_id]).get(title_id)
 
 
+# Built once (bound parameters): this runs on every play request.
+_PLAYABLE = (
+    select(Title.id, Title.free, Title.maturity_level, TitleAsset.asset_id)
+    .outerjoin(TitleAsset, (TitleAsset.title_id == Title.id) & (TitleAsset.role == AssetRole.MAIN))
+    .where(Title.id == bindparam("tid"))
+)
+
+
 def playable(*, session: Session, title_id: str, max_maturity: int | None = None) -> PlayableTitle:
     """What playback needs of a title: its rights flags and its main asset.
 
     A title above ``max_maturity`` is 404 like a missing one (a kids profile never
     learns it exists); the maturity check proper happens in the entitlement decision.
     """
-    row = _get(session, title_id)
-    if max_maturity is not None and row.maturity_level > max_maturity:
+    row = session.execute(_PLAYABLE, {"tid": title_id}).first()
+    if row is None or (max_maturity is not None and row.maturity_level > max_maturity):
         raise NotFound(f"title {title_id} does not exist")
     return PlayableTitle(
         id=row.id,
         free=row.free,
         maturity=Maturity(row.maturity_level),
-        main_asset_id=_main_ids(session, [title_id]).get(title_id),
+        main_asset_id=row.asset_id,
     )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -38,11 +38,27 @@ def migrate() -> None:
 
 
 def _serve(settings: Settings) -> None:
+    import os
+
     import uvicorn
 
     from reelstack.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # access_log=False: RequestContext already logs every request (sampled, with its id).
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "info",
+        "access_log": False,
+    }
+    if settings.api_workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Worker processes build their own app from the environment: hand them the key
+    # resolved here (it may come from the data dir's file).
+    if settings.admin_api_key is not None:
+        os.environ["REELSTACK_ADMIN_API_KEY"] = settings.admin_api_key.get_secret_value()
+    uvicorn.run("reelstack.app:create_app", factory=True, workers=settings.api_workers, **options)
 
 
 def _server_settings() -> Settings:

@@ -76,19 +76,16 @@ def decide(*, session: Session, principal: Principal | None, title: PlayableTitl
     """Every rule but the stream limit; raises the refusal or returns the grant."""
     if principal is None:
         raise NotSignedIn("sign in to watch")
-    status = accounts.user_status(session=session, user_id=principal.user_id)
-    if status is not UserStatus.ACTIVE:
+    facts = accounts.viewer_facts(session=session, principal=principal)
+    if facts is None or facts.status is not UserStatus.ACTIVE:
         raise AccountSuspended("this account is suspended")
-    ceiling = accounts.profile_ceiling(
-        session=session, user_id=principal.user_id, profile_id=principal.profile_id
-    )
-    if ceiling is None:
+    if facts.ceiling is None:
         raise ProfileRequired("pick a profile (POST /v1/me/profiles/{id}/select) to watch")
-    if title.maturity > ceiling:
+    if title.maturity > facts.ceiling:
         raise MaturityRefused(
             "this title is above the profile's maturity rating",
             maturity_level=int(title.maturity),
-            profile_ceiling=int(ceiling),
+            profile_ceiling=int(facts.ceiling),
         )
     access = billing.title_access(
         session=session, user_id=principal.user_id, title_id=title.id, free=title.free
@@ -97,11 +94,8 @@ def decide(*, session: Session, principal: Principal | None, title: PlayableTitl
         if access.reason == "rental_expired":
             raise RentalExpired("the rental of this title has expired")
         raise NotEntitled("this title is not included in your plan")
-    limits = billing.limits(session=session, user_id=principal.user_id)
-    rank = accounts.device_rank(
-        session=session, user_id=principal.user_id, device_id=principal.device_id
-    )
-    if rank is None or rank > limits.max_devices:
+    limits = access.limits
+    if facts.device_rank is None or facts.device_rank > limits.max_devices:
         raise DeviceLimit(
             f"this plan plays on {limits.max_devices} devices; remove one to watch here",
             max_devices=limits.max_devices,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from reelstack.accounts import service as accounts
@@ -14,7 +14,7 @@ from reelstack.accounts.schemas import Principal
 from reelstack.assets import service as assets_service
 from reelstack.billing import service as billing
 from reelstack.catalog import service as catalog_service
-from reelstack.db import utcnow
+from reelstack.db import UTCDateTime, serialized_writes, utcnow
 from reelstack.delivery import urls
 from reelstack.errors import AssetNotReady, Gone, NotFound
 from reelstack.media.ffmpeg import MPD_NAME
@@ -50,6 +50,18 @@ def _live(now: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return (PlaybackSession.ended_at.is_(None), PlaybackSession.lease_expires_at > now)
 
 
+# Built once (bound parameters): this runs on every play request.
+_LIVE_COUNT = (
+    select(func.count())
+    .select_from(PlaybackSession)
+    .where(
+        PlaybackSession.user_id == bindparam("uid"),
+        PlaybackSession.ended_at.is_(None),
+        PlaybackSession.lease_expires_at > bindparam("now", type_=UTCDateTime()),
+    )
+)
+
+
 def start_playback(
     *, session: Session, principal: Principal | None, title_id: str, config: PlaybackConfig
 ) -> PlaybackOut:
@@ -77,40 +89,39 @@ def start_playback(
             f"title {title_id} cannot be played yet: its media is {state}", asset_status=state
         )
     user_id = grant.principal.user_id
-    accounts.lock_household(session=session, user_id=user_id)
-    now = utcnow()
-    live = session.scalar(
-        select(func.count())
-        .select_from(PlaybackSession)
-        .where(PlaybackSession.user_id == user_id, *_live(now))
-    )
-    if (live or 0) >= grant.limits.max_streams:
-        raise StreamLimit(
-            f"this plan allows {grant.limits.max_streams} streams at once; "
-            "stop one (DELETE /v1/playback/{session_id}) to start another",
-            max_streams=grant.limits.max_streams,
+    with serialized_writes(session):
+        accounts.lock_household(session=session, user_id=user_id)
+        now = utcnow()
+        live = session.scalar(_LIVE_COUNT, {"uid": user_id, "now": now})
+        if (live or 0) >= grant.limits.max_streams:
+            # Release the household lock now, not after the response's thread hop.
+            session.rollback()
+            raise StreamLimit(
+                f"this plan allows {grant.limits.max_streams} streams at once; "
+                "stop one (DELETE /v1/playback/{session_id}) to start another",
+                max_streams=grant.limits.max_streams,
+            )
+        if grant.rental_id is not None:
+            billing.start_rental_clock(session=session, rental_id=grant.rental_id)
+        row = PlaybackSession(
+            title_id=title_id,
+            asset_id=asset.id,
+            version=asset.version,
+            user_id=user_id,
+            profile_id=grant.principal.profile_id,
+            device_id=grant.principal.device_id,
+            granted_via=grant.via,
+            max_height=grant.limits.max_height,
+            heartbeat_interval_s=config.heartbeat_interval_s,
+            created_at=now,
+            expires_at=now + timedelta(seconds=config.ttl_s),
+            lease_expires_at=now + timedelta(seconds=config.lease_s),
         )
-    if grant.rental_id is not None:
-        billing.start_rental_clock(session=session, rental_id=grant.rental_id)
-    row = PlaybackSession(
-        title_id=title_id,
-        asset_id=asset.id,
-        version=asset.version,
-        user_id=user_id,
-        profile_id=grant.principal.profile_id,
-        device_id=grant.principal.device_id,
-        granted_via=grant.via,
-        max_height=grant.limits.max_height,
-        heartbeat_interval_s=config.heartbeat_interval_s,
-        created_at=now,
-        expires_at=now + timedelta(seconds=config.ttl_s),
-        lease_expires_at=now + timedelta(seconds=config.lease_s),
-    )
-    session.add(row)
-    # Commit here, in this thread: the household lock must never be held across the
-    # thread hop to the request's own commit, or requests queued on the lock could take
-    # every worker thread while the holder waits for one to commit (a deadlock).
-    session.commit()
+        session.add(row)
+        # Commit here, in this thread: the household lock must never be held across the
+        # thread hop to the request's own commit, or requests queued on the lock could take
+        # every worker thread while the holder waits for one to commit (a deadlock).
+        session.commit()
     hls = urls.hls_url(asset.id, asset.version)
     dash = urls.dash_url(asset.id, asset.version)
     if any(height > row.max_height for height in asset.rendition_heights):

@@ -1,0 +1,43 @@
+"""SQLite housekeeping: WAL checkpoints happen in a background thread, not in the commit
+that crosses a threshold, and the thread stops with the engine."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from reelstack.db import make_engine
+
+
+def _checkpointers() -> int:
+    return sum(1 for t in threading.enumerate() if t.name == "sqlite-wal-checkpoint")
+
+
+def test_wal_is_checkpointed_in_the_background_and_the_thread_stops(tmp_path: Path) -> None:
+    before = _checkpointers()
+    db_file = tmp_path / "wal.db"
+    engine = make_engine(f"sqlite:///{db_file}")
+    try:
+        with engine.begin() as conn:
+            # No commit ever checkpoints by itself...
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+            conn.execute(text("CREATE TABLE t (v TEXT)"))
+            for i in range(500):
+                conn.execute(text("INSERT INTO t VALUES (:v)"), {"v": "x" * 200 + str(i)})
+        assert _checkpointers() == before + 1
+        # ...so the rows sit in the WAL until the thread copies them into the file.
+        deadline = time.monotonic() + 5
+        while db_file.stat().st_size < 100_000 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert db_file.stat().st_size >= 100_000, "the WAL was never checkpointed"
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 500
+    finally:
+        engine.dispose()
+    deadline = time.monotonic() + 3
+    while _checkpointers() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _checkpointers() == before
