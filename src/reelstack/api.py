@@ -3,7 +3,7 @@
 - public: ``/healthz``, ``/readyz``, ``/metrics``, delivery (``/media/...``),
   ``/.well-known/jwks.json``; the app adds ``/openapi.json`` and the player (``/app/``).
 - viewer (``/v1``): auth, me (profiles, devices), titles, playback.
-- admin (``/v1/admin``): uploads, assets, jobs, users (admins only). The guard is a
+- admin (``/v1/admin``): uploads, assets, jobs; users, plans, API keys (admins only). The guard is a
   dependency of this parent router, so a route added under it is protected without a
   line of its own.
 
@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from fastapi import APIRouter, Depends
 
 from reelstack import delivery, ops, problems
+from reelstack.accounts.admin_router import keys_router as api_keys_admin_router
 from reelstack.accounts.admin_router import router as users_admin_router
 from reelstack.accounts.plans_router import admin_router as plans_admin_router
 from reelstack.accounts.plans_router import router as plans_router
@@ -46,11 +47,12 @@ def public_router() -> APIRouter:
 
 def viewer_router() -> APIRouter:
     router = APIRouter(prefix=VIEWER_PREFIX)
-    router.include_router(auth_router)
-    router.include_router(me_router)
-    router.include_router(plans_router)
-    router.include_router(catalog_router)
+    # Matching walks routes in order: the per-play and per-page routes come first.
     router.include_router(playback_router)
+    router.include_router(catalog_router)
+    router.include_router(me_router)
+    router.include_router(auth_router)
+    router.include_router(plans_router)
     return router
 
 
@@ -65,6 +67,7 @@ def admin_router() -> APIRouter:
     router.include_router(jobs_router)
     router.include_router(users_admin_router)
     router.include_router(plans_admin_router)
+    router.include_router(api_keys_admin_router)
     return router
 
 

@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     token_leeway_s: int = Field(default=30, ge=0, le=300)
     # Shared counters (login throttling) across API processes; unset: in-process.
     redis_url: str | None = None
+    # Prefix of every key Reelstack writes in Redis (deployments may share one server).
+    redis_prefix: str = "reelstack:"
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=50, ge=1)
     login_failure_window_s: int = Field(default=900, ge=1)

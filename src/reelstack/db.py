@@ -125,6 +125,10 @@ class WalCheckpointer(threading.Thread):
         self._interval_s = interval_s
         self._stop_event = threading.Event()
 
+    @property
+    def engine(self) -> Engine | None:
+        return self._engine()
+
     def stop(self) -> None:
         self._stop_event.set()
 

@@ -1,6 +1,7 @@
 """Imports every domain's models so metadata (and Alembic) sees all tables."""
 
 from reelstack.accounts.models import (
+    ApiKey,
     Device,
     LoginSession,
     Profile,
@@ -16,6 +17,7 @@ from reelstack.jobs.models import Job, JobKind, JobState
 from reelstack.playback.models import PlaybackSession
 
 __all__ = [
+    "ApiKey",
     "Asset",
     "AssetStatus",
     "Base",

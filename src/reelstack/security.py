@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
+from reelstack.accounts import api_keys
 from reelstack.accounts import service as accounts
 from reelstack.accounts.identity import Identity
 from reelstack.accounts.models import Role
@@ -31,6 +32,7 @@ from reelstack.errors import Forbidden, InvalidCredentials, Unauthorized
 
 ADMIN_KEY_FILE = "admin-api-key"
 STAFF_ROLES = frozenset({Role.ADMIN, Role.EDITOR})
+_READS = frozenset({"GET", "HEAD"})
 
 # auto_error=False: the guards answer with our own problem codes; these objects only
 # parse the header and declare the schemes in the OpenAPI document.
@@ -68,13 +70,17 @@ def _looks_like_jwt(value: str) -> bool:
 
 @dataclass(frozen=True)
 class Actor:
-    """The caller of an admin route: the API key (``principal`` None) or a staff member."""
+    """The caller of an admin route: a staff member (``principal``) or an API key (its
+    ``scopes``; the bootstrap key holds them all)."""
 
     principal: Principal | None
+    scopes: frozenset[str] = frozenset()
 
     @property
     def is_admin(self) -> bool:
-        return self.principal is None or self.principal.role is Role.ADMIN
+        if self.principal is not None:
+            return self.principal.role is Role.ADMIN
+        return "users:manage" in self.scopes
 
 
 def _check_api_key(settings: Settings, given: str) -> None:
@@ -97,7 +103,8 @@ def require_admin(
     identity: IdentityDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)],
 ) -> Actor:
-    """Let the request through with the admin API key or a staff access token.
+    """Let the request through with the admin API key, a scoped API key (``rsk_...``,
+    ``reelstack.accounts.api_keys``) or a staff access token.
 
     A missing header (or another scheme) is 401 ``unauthorized``; a wrong key or an
     invalid token 401 ``invalid_credentials``; a valid token of a viewer or support
@@ -115,15 +122,29 @@ def require_admin(
             raise Forbidden("admin routes need an admin or editor account")
         request.state.principal = principal
         return Actor(principal=principal)
+    if api_keys.looks_like_api_key(given):
+        scopes = api_keys.authenticate(session=session, presented=given)
+        if scopes is None:
+            raise InvalidCredentials(
+                "the API key is not valid (unknown or revoked)",
+                headers={"WWW-Authenticate": f'{_ADMIN_CHALLENGE}, error="invalid_token"'},
+            )
+        needed = {"admin:read", "admin:write"} if request.method in _READS else {"admin:write"}
+        if not scopes & needed:
+            raise Forbidden(
+                f"this API key lacks the scope for this call ({' or '.join(sorted(needed))})"
+            )
+        return Actor(principal=None, scopes=scopes)
     _check_api_key(runtime.settings, given)
-    return Actor(principal=None)
+    return Actor(principal=None, scopes=api_keys.ALL_SCOPES)
 
 
 AdminActor = Annotated[Actor, Depends(require_admin)]
 
 
 def require_admin_role(actor: AdminActor) -> Actor:
-    """Admin-only routes (user management): the API key or an admin, not an editor."""
+    """Admin-only routes (users, plans, API keys): an admin, the bootstrap key, or an API
+    key with ``users:manage``; not an editor."""
     if not actor.is_admin:
         raise Forbidden("this route needs an admin account")
     return actor

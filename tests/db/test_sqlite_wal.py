@@ -7,17 +7,21 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
-from reelstack.db import make_engine
+from reelstack.db import WalCheckpointer, make_engine
 
 
-def _checkpointers() -> int:
-    return sum(1 for t in threading.enumerate() if t.name == "sqlite-wal-checkpoint")
+def _checkpointers(engine: Engine) -> list[WalCheckpointer]:
+    """This engine's live checkpoint threads (other tests' engines may have theirs)."""
+    return [
+        t
+        for t in threading.enumerate()
+        if isinstance(t, WalCheckpointer) and t.engine is engine and t.is_alive()
+    ]
 
 
 def test_wal_is_checkpointed_in_the_background_and_the_thread_stops(tmp_path: Path) -> None:
-    before = _checkpointers()
     db_file = tmp_path / "wal.db"
     engine = make_engine(f"sqlite:///{db_file}")
     try:
@@ -27,7 +31,8 @@ def test_wal_is_checkpointed_in_the_background_and_the_thread_stops(tmp_path: Pa
             conn.execute(text("CREATE TABLE t (v TEXT)"))
             for i in range(500):
                 conn.execute(text("INSERT INTO t VALUES (:v)"), {"v": "x" * 200 + str(i)})
-        assert _checkpointers() == before + 1
+        threads = _checkpointers(engine)
+        assert len(threads) == 1
         # ...so the rows sit in the WAL until the thread copies them into the file.
         deadline = time.monotonic() + 5
         while db_file.stat().st_size < 100_000 and time.monotonic() < deadline:
@@ -37,7 +42,5 @@ def test_wal_is_checkpointed_in_the_background_and_the_thread_stops(tmp_path: Pa
             assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 500
     finally:
         engine.dispose()
-    deadline = time.monotonic() + 3
-    while _checkpointers() > before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _checkpointers() == before
+    threads[0].join(3)
+    assert not threads[0].is_alive()

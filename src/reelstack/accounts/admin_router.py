@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from reelstack.accounts import service
+from reelstack.accounts import api_keys, service
+from reelstack.accounts.api_keys import ApiKeyCreated, ApiKeyIn, ApiKeyOut
 from reelstack.accounts.models import Role, UserStatus
 from reelstack.accounts.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from reelstack.accounts.schemas import UserOut
@@ -15,7 +16,7 @@ from reelstack.billing import service as billing
 from reelstack.billing.schemas import RentalIn, RentalOut, SubscriptionIn, SubscriptionOut
 from reelstack.deps import DbSession
 from reelstack.problems import responses
-from reelstack.security import require_admin_role
+from reelstack.security import Actor, require_admin_role
 
 router = APIRouter(
     prefix="/users",
@@ -115,3 +116,38 @@ def grant_rental(user_id: str, body: RentalIn, session: DbSession) -> RentalOut:
         start_within_days=body.start_within_days,
         watch_within_hours=body.watch_within_hours,
     )
+
+
+keys_router = APIRouter(
+    prefix="/api-keys",
+    tags=["admin: api keys"],
+    dependencies=[Depends(require_admin_role)],
+    responses=responses(403, 404),
+)
+
+
+@keys_router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApiKeyCreated,
+    operation_id="adminCreateApiKey",
+)
+def create_api_key(
+    body: ApiKeyIn, session: DbSession, actor: Annotated[Actor, Depends(require_admin_role)]
+) -> ApiKeyCreated:
+    """A scoped key for server-to-server calls; ``key`` is shown in this response only."""
+    created_by = actor.principal.user_id if actor.principal else None
+    return api_keys.create(
+        session=session, name=body.name, scopes=list(body.scopes), created_by=created_by
+    )
+
+
+@keys_router.get("", response_model=list[ApiKeyOut], operation_id="adminListApiKeys")
+def list_api_keys(session: DbSession) -> list[ApiKeyOut]:
+    return api_keys.list_keys(session=session)
+
+
+@keys_router.delete("/{key_id}", response_model=ApiKeyOut, operation_id="adminRevokeApiKey")
+def revoke_api_key(key_id: str, session: DbSession) -> ApiKeyOut:
+    """Revoke a key at once (it stays listed, with ``revoked_at``)."""
+    return api_keys.revoke(session=session, key_id=key_id)

@@ -42,7 +42,9 @@ def build_identity(settings: Settings, engine: Engine) -> Identity:
     """The key ring reads and writes keys in its own short transactions (its own
     sessions), never inside a request's unit of work."""
     counter: FailureCounter = (
-        RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+        RedisCounter(settings.redis_url, prefix=f"{settings.redis_prefix}login:")
+        if settings.redis_url
+        else MemoryCounter()
     )
     return Identity(
         auth=Auth(

@@ -8,6 +8,32 @@ export interface AccessTokenOut {
   profile_id: string | null;
 }
 
+export interface ApiKeyCreated {
+  id: string;
+  name: string;
+  scopes: string[];
+  created_by: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  key: string;
+}
+
+export interface ApiKeyIn {
+  name: string;
+  scopes: ("admin:read" | "admin:write" | "users:manage")[];
+}
+
+export interface ApiKeyOut {
+  id: string;
+  name: string;
+  scopes: string[];
+  created_by: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
 export interface AssetOut {
   id: string;
   status: "processing" | "ready" | "failed";
