@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from reelstack import __version__, api, problems
 from reelstack.accounts.identity import build_identity
+from reelstack.accounts.mailer import QueuedMailer, build_mailer
 from reelstack.bootstrap import job_registry
 from reelstack.config import Settings, check_production, get_settings
 from reelstack.jobs.executor import Executor, LocalExecutor
@@ -43,6 +44,8 @@ def create_app(
     configure_logging(level=settings.log_level, json=settings.log_json)
     runtime = runtime or build_runtime(settings)
     identity = build_identity(settings, runtime.engine)
+    # Messages leave on the mailer's own thread, never in a request (see accounts.mailer).
+    mailer = QueuedMailer(build_mailer(settings, runtime.sessions))
     registry = job_registry()
     owned_executor: LocalExecutor | None = None
     if executor is None:
@@ -61,6 +64,7 @@ def create_app(
         finally:
             if owned_executor is not None:
                 owned_executor.stop()
+            mailer.close()
             identity.close()
 
     app = FastAPI(
@@ -83,6 +87,7 @@ def create_app(
     app.state.executor = executor
     app.state.job_registry = registry
     app.state.identity = identity
+    app.state.mailer = mailer
     app.state.metrics = AppMetrics(job_counts=partial(api.job_counts, runtime))
     problems.install(app)
     # The first added is the innermost: RequestContext runs inside CORS, so even its

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -110,6 +111,24 @@ class Settings(BaseSettings):
     demo_password: SecretStr | None = None
     # A playback lease is renewed by heartbeats at this interval and expires after two.
     playback_heartbeat_interval_s: int = Field(default=30, ge=1, le=600)
+    # Outgoing email (verification and password-reset links): smtp://user:pass@host:587
+    # (STARTTLS whenever the server offers it) or smtps://user:pass@host:465 (implicit
+    # TLS). Unset: messages are kept in the database's outbox_emails table instead.
+    # Checked when the app builds its mailer (reelstack.accounts.mailer.build_mailer), not
+    # here: a validation error would print the URL, password included.
+    smtp_url: SecretStr | None = None
+    # The From header (and envelope sender) of every message.
+    mail_from: str = "Reelstack <no-reply@localhost>"
+
+    @field_validator("mail_from")
+    @classmethod
+    def _check_mail_from(cls, value: str) -> str:
+        if "@" not in parseaddr(value)[1] or any(c in value for c in "\r\n"):
+            raise ValueError(
+                f"REELSTACK_MAIL_FROM {value!r} must be an address, e.g. "
+                "'Reelstack <no-reply@example.com>'"
+            )
+        return value
 
     @model_validator(mode="after")
     def _check_job_timing(self) -> Settings:

@@ -1,5 +1,6 @@
 """Imports every domain's models so metadata (and Alembic) sees all tables."""
 
+from reelstack.accounts.email_models import EmailPurpose, EmailToken, OutboxEmail
 from reelstack.accounts.models import (
     ApiKey,
     Device,
@@ -22,10 +23,13 @@ __all__ = [
     "AssetStatus",
     "Base",
     "Device",
+    "EmailPurpose",
+    "EmailToken",
     "Job",
     "JobKind",
     "JobState",
     "LoginSession",
+    "OutboxEmail",
     "Plan",
     "PlaybackSession",
     "Profile",
