@@ -20,6 +20,8 @@ from fastapi import APIRouter, Depends
 from reelstack import delivery, ops, problems
 from reelstack.accounts.admin_router import keys_router as api_keys_admin_router
 from reelstack.accounts.admin_router import router as users_admin_router
+from reelstack.accounts.email_router import auth_router as email_auth_router
+from reelstack.accounts.email_router import me_router as email_me_router
 from reelstack.accounts.plans_router import admin_router as plans_admin_router
 from reelstack.accounts.plans_router import router as plans_router
 from reelstack.accounts.router import auth_router, me_router, wellknown_router
@@ -51,7 +53,9 @@ def viewer_router() -> APIRouter:
     router.include_router(playback_router)
     router.include_router(catalog_router)
     router.include_router(me_router)
+    router.include_router(email_me_router)
     router.include_router(auth_router)
+    router.include_router(email_auth_router)
     router.include_router(plans_router)
     return router
 

@@ -82,6 +82,18 @@ export interface DeviceOut {
 
 export type DeviceType = "web" | "tv" | "mobile" | "tablet" | "console" | "other";
 
+/** A request for an email was accepted (the message leaves in the background). */
+export interface EmailSentOut {
+  status?: string;
+  detail: string;
+}
+
+export interface EmailVerifiedOut {
+  email: string;
+  email_verified?: boolean;
+  email_verified_at: string;
+}
+
 export interface HeartbeatOut {
   session_id: string;
   lease_expires_at: string;
@@ -136,6 +148,20 @@ export interface MeOut {
   subscription: SubscriptionOut | null;
   profiles: ProfileOut[];
   profile_id: string | null;
+}
+
+export interface PasswordChangeIn {
+  current_password: string;
+  new_password: string;
+}
+
+export interface PasswordResetIn {
+  token: string;
+  new_password: string;
+}
+
+export interface PasswordResetRequestIn {
+  email: string;
 }
 
 export interface PlanIn {
@@ -348,4 +374,8 @@ export type UserStatus = "active" | "suspended";
 
 export interface UserStatusIn {
   status: UserStatus;
+}
+
+export interface VerifyEmailIn {
+  token: string;
 }
