@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from reelstack.accounts import api_keys
 from reelstack.accounts import service as accounts
 from reelstack.accounts.identity import Identity
+from reelstack.accounts.mailer import Mailer
 from reelstack.accounts.models import Role
 from reelstack.accounts.schemas import Principal
 from reelstack.config import Settings
@@ -62,6 +63,15 @@ async def get_identity(request: Request) -> Identity:
 
 
 IdentityDep = Annotated[Identity, Depends(get_identity)]
+
+
+async def get_mailer(request: Request) -> Mailer:
+    """The app's mailer (``app.state.mailer``: queued, SMTP or outbox behind it)."""
+    mailer: Mailer = request.app.state.mailer
+    return mailer
+
+
+MailerDep = Annotated[Mailer, Depends(get_mailer)]
 
 
 def _looks_like_jwt(value: str) -> bool:

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from reelstack.accounts import email_service as service
 from reelstack.accounts.email_schemas import (
@@ -16,24 +14,14 @@ from reelstack.accounts.email_schemas import (
     PasswordResetRequestIn,
     VerifyEmailIn,
 )
-from reelstack.accounts.mailer import Mailer
 from reelstack.accounts.router import client_ip
 from reelstack.deps import DbSession, RuntimeDep
 from reelstack.problems import responses
-from reelstack.security import CurrentPrincipal, IdentityDep
+from reelstack.security import CurrentPrincipal, IdentityDep, MailerDep
 
 # Mounted under the viewer parent router (reelstack.api), next to accounts.router's.
 auth_router = APIRouter(prefix="/auth", tags=["auth"])
 me_router = APIRouter(prefix="/me", tags=["me"], responses=responses(401))
-
-
-async def get_mailer(request: Request) -> Mailer:
-    """The app's mailer (``app.state.mailer``: queued, SMTP or outbox behind it)."""
-    mailer: Mailer = request.app.state.mailer
-    return mailer
-
-
-MailerDep = Annotated[Mailer, Depends(get_mailer)]
 
 
 @auth_router.post(

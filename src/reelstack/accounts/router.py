@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
-from reelstack.accounts import service
+from reelstack.accounts import email_service, service
 from reelstack.accounts.schemas import (
     AccessTokenOut,
     DeviceOut,
@@ -25,9 +25,9 @@ from reelstack.accounts.schemas import (
     TokenOut,
     UserOut,
 )
-from reelstack.deps import DbSession
+from reelstack.deps import DbSession, RuntimeDep
 from reelstack.problems import responses
-from reelstack.security import CurrentPrincipal, IdentityDep
+from reelstack.security import CurrentPrincipal, IdentityDep, MailerDep
 
 # Mounted under the viewer parent router (reelstack.api).
 auth_router = APIRouter(prefix="/auth", tags=["auth"])
@@ -54,8 +54,12 @@ def client_ip(request: Request) -> str | None:
     operation_id="signUp",
     responses=responses(409),
 )
-def sign_up(body: SignUpIn, session: DbSession) -> UserOut:
+def sign_up(body: SignUpIn, session: DbSession, mailer: MailerDep, runtime: RuntimeDep) -> UserOut:
+    """Open an account and mail a link that confirms its address (sent after commit)."""
     user = service.create_user(session=session, email=body.email, password=body.password)
+    email_service.send_verification(
+        session=session, mailer=mailer, user_id=user.id, public_url=runtime.settings.public_url
+    )
     return service.user_out(user)
 
 
