@@ -82,6 +82,25 @@ def test_rights_free_subscription_rental_and_suspension(
         )
     _refused(_play(client, me, paid), "rental_expired")
 
+    # A purchase opens that title for good (the expired rental no longer matters).
+    bought = client.post(
+        f"/v1/admin/users/{user_id}/purchases", json={"title_id": paid}, headers=ADMIN_HEADERS
+    )
+    assert bought.status_code == 204, bought.text
+    for live in _sessions(client, me):
+        client.delete(f"/v1/playback/{live}", headers=me["headers"])
+    assert _play(client, me, paid).status_code == 201
+    unknown = client.post(
+        f"/v1/admin/users/{user_id}/purchases", json={"title_id": "nope"}, headers=ADMIN_HEADERS
+    )
+    assert unknown.status_code == 404
+    no_title = client.post(
+        f"/v1/admin/users/{user_id}/rentals", json={"title_id": "nope"}, headers=ADMIN_HEADERS
+    )
+    assert no_title.status_code == 404 and no_title.json()["code"] == "not_found"
+    for live in _sessions(client, me):
+        client.delete(f"/v1/playback/{live}", headers=me["headers"])
+
     # A subscription opens the catalog; a suspension closes everything.
     granted = client.post(
         f"/v1/admin/users/{user_id}/subscriptions", json={"plan": "premium"}, headers=ADMIN_HEADERS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from reelstack.accounts import api_keys, service
@@ -98,6 +98,24 @@ def cancel_subscription(user_id: str, subscription_id: str, session: DbSession) 
     return billing.cancel_subscription(
         session=session, user_id=user_id, subscription_id=subscription_id
     )
+
+
+class PurchaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title_id: Annotated[str, Field(max_length=32)]
+
+
+@router.post(
+    "/{user_id}/purchases",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="adminGrantPurchase",
+)
+def grant_purchase(user_id: str, body: PurchaseIn, session: DbSession) -> Response:
+    """Record a bought title (kept for good; buying twice changes nothing)."""
+    service.get_user(session=session, user_id=user_id)
+    billing.purchase(session=session, user_id=user_id, title_id=body.title_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, column, select, table
 from sqlalchemy.orm import Session
 
 from reelstack.billing.models import (
@@ -207,6 +207,16 @@ def cancel_subscription(*, session: Session, user_id: str, subscription_id: str)
     return _out(sub, plan)
 
 
+_TITLES = table("titles", column("id"))
+
+
+def require_title(*, session: Session, title_id: str) -> None:
+    """404 unless the title exists (billing knows titles by id only, as its foreign keys
+    do, so it asks the table rather than the catalog)."""
+    if session.scalar(select(_TITLES.c.id).where(_TITLES.c.id == title_id)) is None:
+        raise NotFound(f"title {title_id} does not exist")
+
+
 def rent(
     *,
     session: Session,
@@ -215,6 +225,7 @@ def rent(
     start_within_days: int = 30,
     watch_within_hours: int = 48,
 ) -> RentalOut:
+    require_title(session=session, title_id=title_id)
     row = Rental(
         user_id=user_id,
         title_id=title_id,
@@ -227,6 +238,7 @@ def rent(
 
 
 def purchase(*, session: Session, user_id: str, title_id: str) -> None:
+    require_title(session=session, title_id=title_id)
     exists = session.scalar(
         select(Purchase.id).where(Purchase.user_id == user_id, Purchase.title_id == title_id)
     )

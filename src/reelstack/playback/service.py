@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, bindparam, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from reelstack.accounts import service as accounts
@@ -199,17 +199,6 @@ def list_live(*, session: Session, principal: Principal) -> list[PlaybackSession
         )
         for row in rows
     ]
-
-
-def expire_lapsed(*, session: Session) -> int:
-    """Mark lapsed leases ended (bookkeeping only: counting already ignores them)."""
-    now = utcnow()
-    result = session.execute(
-        update(PlaybackSession)
-        .where(PlaybackSession.ended_at.is_(None), PlaybackSession.lease_expires_at <= now)
-        .values(ended_at=now, end_reason="expired")
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def session_manifest(

@@ -250,6 +250,10 @@ export interface ProfilePatch {
   language?: string | null;
 }
 
+export interface PurchaseIn {
+  title_id: string;
+}
+
 export interface RefreshIn {
   refresh_token: string;
 }
