@@ -36,6 +36,9 @@ def test_scopes_decide_what_a_key_may_do(client: TestClient) -> None:
     writer = bearer(_key(client, "admin:write"))
     manager = bearer(_key(client, "admin:write", "users:manage"))
     assert client.get("/v1/admin/jobs", headers=reader).status_code == 200
+    listed = client.get("/v1/admin/api-keys", headers=ADMIN_HEADERS).json()
+    # Only the key that was used shows a last use.
+    assert [k["last_used_at"] is not None for k in listed] == [True, False, False]
     refused = client.post("/v1/admin/jobs/x/cancel", headers=reader)
     assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
     assert (

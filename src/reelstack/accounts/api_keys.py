@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -26,6 +26,8 @@ from reelstack.errors import NotFound
 Scope = Literal["admin:read", "admin:write", "users:manage"]
 ALL_SCOPES: frozenset[str] = frozenset({"admin:read", "admin:write", "users:manage"})
 PREFIX = "rsk_"
+# last_used_at is refreshed at most this often (a write per call would be wasteful).
+TOUCH_EVERY = timedelta(minutes=1)
 _SHAPE = re.compile(r"^rsk_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$")
 
 
@@ -106,5 +108,11 @@ def authenticate(*, session: Session, presented: str) -> frozenset[str] | None:
     given = _hash(match.group(2)) if match else _hash(presented)
     if not hmac.compare_digest(expected, given) or row is None or row.revoked_at is not None:
         return None
-    session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=utcnow()))
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
+        # In a short transaction of its own: a row lock held by the request's transaction
+        # would make every concurrent call with this key wait for that request to end.
+        with Session(bind=session.get_bind()) as touch:
+            touch.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+            touch.commit()
     return frozenset(row.scopes)
