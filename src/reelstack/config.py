@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     session_idle_ttl_s: int = Field(default=30 * 24 * 3600, ge=300)
     # Clock skew allowed on exp/nbf/iat.
     token_leeway_s: int = Field(default=30, ge=0, le=300)
+    # Encrypts the token-signing private keys stored in the database (required in
+    # production; unset in demo mode: stored in the clear).
+    token_key_secret: SecretStr | None = None
     # Shared counters (login throttling) across API processes; unset: in-process.
     redis_url: str | None = None
     # Prefix of every key Reelstack writes in Redis (deployments may share one server).
@@ -170,6 +173,18 @@ class Settings(BaseSettings):
             )
         # One line per setting: a short key is not also reported as a demo value.
         flagged = {"admin_api_key"} if problems else set()
+        secret = self.token_key_secret.get_secret_value() if self.token_key_secret else ""
+        if not secret:
+            problems.append(
+                "REELSTACK_TOKEN_KEY_SECRET is not set: signing keys would be stored unencrypted"
+            )
+            flagged.add("token_key_secret")
+        elif len(secret) < MIN_ADMIN_KEY_CHARS:
+            problems.append(
+                f"REELSTACK_TOKEN_KEY_SECRET is weak: {len(secret)} characters, "
+                f"at least {MIN_ADMIN_KEY_CHARS} needed"
+            )
+            flagged.add("token_key_secret")
         if self.demo_password is not None:
             problems.append(
                 "REELSTACK_DEMO_PASSWORD is set: demo accounts belong to demo mode only"

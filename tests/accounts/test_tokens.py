@@ -15,12 +15,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import select, update
 
 from reelstack.accounts import keys
 from reelstack.accounts.models import SigningKey
+from reelstack.app import create_app
 from reelstack.db import session_scope, utcnow
-from reelstack.runtime import Runtime
+from reelstack.runtime import Runtime, build_runtime
 from tests.conftest import bearer, create_viewer, sign_in
 
 
@@ -196,3 +198,31 @@ def test_staff_tokens_open_the_admin_api_by_role(client: TestClient) -> None:
     refused = client.post("/v1/admin/users", json=body, headers=editor)
     assert refused.status_code == 403
     assert client.post("/v1/admin/users", json=body, headers=admin).status_code == 201
+
+
+def test_signing_keys_are_encrypted_at_rest_with_the_secret(runtime: Runtime) -> None:
+    secret = "s" * 40
+    rt = build_runtime(runtime.settings.model_copy(update={"token_key_secret": SecretStr(secret)}))
+    try:
+        with TestClient(create_app(runtime=rt)) as c:
+            create_viewer(c, "sealed@example.com")
+            who = sign_in(c, "sealed@example.com")
+            assert c.get("/v1/me", headers=who["headers"]).status_code == 200
+        with session_scope(rt.sessions) as s:
+            [row] = s.scalars(select(SigningKey)).all()
+            assert row.private_pem.startswith(keys.ENCRYPTED_PREFIX)
+            assert "PRIVATE KEY" not in row.private_pem
+        # The wrong secret (or none) cannot read it, and says so.
+        for wrong in (
+            keys.KeyRing(rt.sessions, access_ttl_s=900, leeway_s=30, secret="x" * 40),
+            keys.KeyRing(rt.sessions, access_ttl_s=900, leeway_s=30),
+        ):
+            with pytest.raises(keys.KeySecretMismatch, match="REELSTACK_TOKEN_KEY_SECRET"):
+                wrong.signing_key()
+        # A rotation under the secret stores the new key encrypted too.
+        with session_scope(rt.sessions) as s:
+            assert keys.rotate(session=s, secret=secret).private_pem.startswith(
+                keys.ENCRYPTED_PREFIX
+            )
+    finally:
+        rt.close()

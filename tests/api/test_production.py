@@ -23,6 +23,7 @@ from reelstack.config import (
 from reelstack.security import ADMIN_KEY_FILE
 
 STRONG = "k" * 20 + "Q7pX2vR9sT4wY6zA8bC1dE3fG5"  # 46 chars, not a demo value
+KEY_SECRET = "t" * 20 + "m4Nq8Lw2Zr6Vb1Xc5Hj9Kd3Fg7"  # the signing keys' secret
 
 
 def _prod(tmp_path: Path, **overrides: object) -> Settings:
@@ -31,6 +32,7 @@ def _prod(tmp_path: Path, **overrides: object) -> Settings:
         "env": "production",
         "admin_api_key": STRONG,
         "cors_allow_origins": "https://watch.example.com",
+        "token_key_secret": KEY_SECRET,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -53,6 +55,8 @@ def test_safe_production_settings_have_no_problems(tmp_path: Path) -> None:
             {"cors_allow_origins": "https://a.example, *"},
             "REELSTACK_CORS_ALLOW_ORIGINS allows any origin",
         ),
+        ({"token_key_secret": None}, "REELSTACK_TOKEN_KEY_SECRET is not set"),
+        ({"token_key_secret": "short"}, "REELSTACK_TOKEN_KEY_SECRET is weak: 5 characters"),
     ],
 )
 def test_each_unsafe_setting_is_named(
@@ -76,6 +80,7 @@ def test_a_secret_left_at_its_demo_default_is_refused(tmp_path: Path) -> None:
         env="production",
         admin_api_key=SecretStr(STRONG),
         cors_allow_origins="https://x",
+        token_key_secret=SecretStr(KEY_SECRET),
     )
     assert demo.production_problems() == ["REELSTACK_URL_SIGNING_SECRET has its demo default"]
     changed = demo.model_copy(update={"url_signing_secret": SecretStr("s" * 48)})
@@ -175,6 +180,7 @@ def test_cli_serves_safe_production(
     monkeypatch.setenv("REELSTACK_ENV", "production")
     monkeypatch.setenv("REELSTACK_ADMIN_API_KEY", STRONG)
     monkeypatch.setenv("REELSTACK_CORS_ALLOW_ORIGINS", "https://watch.example.com")
+    monkeypatch.setenv("REELSTACK_TOKEN_KEY_SECRET", KEY_SECRET)
     result = CliRunner().invoke(cli_app, ["api"])
     assert result.exit_code == 0, result.output
     assert cli_env[0].env == "production"
@@ -186,6 +192,7 @@ def test_production_refuses_a_demo_password(tmp_path: Path) -> None:
         env="production",
         admin_api_key=SecretStr("k" * 48),
         cors_allow_origins="https://tv.example.com",
+        token_key_secret=SecretStr(KEY_SECRET),
         demo_password=SecretStr("a long and private password"),
     )
     problems = settings.production_problems()

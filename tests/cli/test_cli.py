@@ -61,7 +61,12 @@ def test_sigterm_stops_ffmpeg_and_removes_output(tmp_path: Path) -> None:
     while not live_ffmpeg(parent=proc.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     children = live_ffmpeg(parent=proc.pid)
-    assert children, "FFmpeg should be running"
+    if not children:
+        proc.kill()
+        _, err = proc.communicate(timeout=30)
+        raise AssertionError(
+            f"FFmpeg should be running; reelstack package exited {proc.returncode}: {err[-2000:]}"
+        )
     time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=30)

@@ -29,6 +29,12 @@ class Identity:
             self.throttle.counter.close()
 
 
+def token_key_secret(settings: Settings) -> str | None:
+    """The secret that encrypts signing keys at rest (None: stored in the clear, demo)."""
+    secret = settings.token_key_secret
+    return secret.get_secret_value() if secret is not None else None
+
+
 def token_config(settings: Settings) -> TokenConfig:
     return TokenConfig(
         issuer=settings.public_url.rstrip("/"),
@@ -52,6 +58,7 @@ def build_identity(settings: Settings, engine: Engine) -> Identity:
                 make_sessionmaker(engine),
                 access_ttl_s=settings.access_token_ttl_s,
                 leeway_s=settings.token_leeway_s,
+                secret=token_key_secret(settings),
             ),
             config=token_config(settings),
             session_idle_s=settings.session_idle_ttl_s,

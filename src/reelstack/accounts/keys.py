@@ -5,6 +5,11 @@ The newest unretired key signs. ``rotate`` adds a key and retires the others; a 
 key still verifies (and stays in the JWKS) until the tokens it signed have expired, so
 rotation needs no downtime. Each process caches the set and reloads it every
 ``RELOAD_S`` or when a token names a key it does not know (at most once a second).
+
+With ``REELSTACK_TOKEN_KEY_SECRET`` set (required in production), private keys are stored
+encrypted (Fernet: AES-128-CBC + HMAC-SHA256, keyed by a SHA-256 of the secret), so a
+database dump alone cannot mint tokens. Keys stored before the secret was set stay
+readable; the next rotation stores an encrypted one.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from jwt.algorithms import OKPAlgorithm
@@ -51,8 +57,41 @@ def _thumbprint(jwk: dict[str, str]) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def new_key(*, session: Session) -> SigningKey:
-    """Generate an Ed25519 key and store it (the caller's transaction commits it)."""
+ENCRYPTED_PREFIX = "fernet:"
+
+
+class KeySecretMismatch(Exception):
+    """A stored private key cannot be decrypted with the configured secret."""
+
+
+def _fernet(secret: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()))
+
+
+def _seal(pem: str, secret: str | None) -> str:
+    if secret is None:
+        return pem
+    return ENCRYPTED_PREFIX + _fernet(secret).encrypt(pem.encode()).decode()
+
+
+def _unseal(stored: str, secret: str | None, kid: str) -> str:
+    if not stored.startswith(ENCRYPTED_PREFIX):
+        return stored
+    if secret is None:
+        raise KeySecretMismatch(
+            f"signing key {kid} is encrypted: set REELSTACK_TOKEN_KEY_SECRET to read it"
+        )
+    try:
+        return _fernet(secret).decrypt(stored.removeprefix(ENCRYPTED_PREFIX)).decode()
+    except InvalidToken as exc:
+        raise KeySecretMismatch(
+            f"signing key {kid} does not decrypt with REELSTACK_TOKEN_KEY_SECRET"
+        ) from exc
+
+
+def new_key(*, session: Session, secret: str | None = None) -> SigningKey:
+    """Generate an Ed25519 key and store it, encrypted with ``secret`` when given (the
+    caller's transaction commits it)."""
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(
         serialization.Encoding.PEM,
@@ -62,18 +101,18 @@ def new_key(*, session: Session) -> SigningKey:
     jwk: dict[str, str] = OKPAlgorithm.to_jwk(private.public_key(), as_dict=True)
     kid = _thumbprint(jwk)
     jwk.update({"kid": kid, "use": "sig", "alg": ALGORITHM})
-    row = SigningKey(kid=kid, algorithm=ALGORITHM, private_pem=pem, public_jwk=jwk)
+    row = SigningKey(kid=kid, algorithm=ALGORITHM, private_pem=_seal(pem, secret), public_jwk=jwk)
     session.add(row)
     session.flush()
     return row
 
 
-def rotate(*, session: Session) -> SigningKey:
+def rotate(*, session: Session, secret: str | None = None) -> SigningKey:
     """Add a signing key and retire every other: new tokens use it from the next reload."""
     now = utcnow()
     for row in session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))):
         row.retired_at = now
-    return new_key(session=session)
+    return new_key(session=session, secret=secret)
 
 
 def prune(*, session: Session, access_ttl_s: int, leeway_s: int) -> int:
@@ -85,8 +124,9 @@ def prune(*, session: Session, access_ttl_s: int, leeway_s: int) -> int:
     return len(rows)
 
 
-def _load(row: SigningKey) -> LoadedKey:
-    private = serialization.load_pem_private_key(row.private_pem.encode(), password=None)
+def _load(row: SigningKey, secret: str | None) -> LoadedKey:
+    pem = _unseal(row.private_pem, secret, row.kid)
+    private = serialization.load_pem_private_key(pem.encode(), password=None)
     if not isinstance(private, Ed25519PrivateKey):
         raise TypeError(f"signing key {row.kid} is not Ed25519")
     return LoadedKey(
@@ -103,9 +143,15 @@ class KeyRing:
     """This process's view of the signing keys (thread-safe)."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], *, access_ttl_s: int, leeway_s: int
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        access_ttl_s: int,
+        leeway_s: int,
+        secret: str | None = None,
     ) -> None:
         self._sessions = sessions
+        self._secret = secret
         self._verify_window = timedelta(seconds=access_ttl_s + leeway_s)
         self._lock = threading.Lock()
         self._keys: dict[str, LoadedKey] = {}
@@ -118,10 +164,10 @@ class KeyRing:
             if not any(row.retired_at is None for row in rows):
                 # First start: make the first key. Two processes racing both add one;
                 # both keys are valid and the newer signs.
-                rows.append(new_key(session=session))
+                rows.append(new_key(session=session, secret=self._secret))
         now = utcnow()
         keys = {
-            row.kid: _load(row)
+            row.kid: _load(row, self._secret)
             for row in rows
             if row.retired_at is None or row.retired_at + self._verify_window > now
         }

@@ -65,6 +65,7 @@ def rotate_keys() -> None:
     """Make a new signing key and retire the others. Running API processes sign with it
     within a minute; tokens of the retired keys verify until they expire."""
     from reelstack.accounts import keys
+    from reelstack.accounts.identity import token_key_secret
     from reelstack.db import session_scope
     from reelstack.runtime import build_runtime
 
@@ -77,7 +78,7 @@ def rotate_keys() -> None:
                 access_ttl_s=settings.access_token_ttl_s,
                 leeway_s=settings.token_leeway_s,
             )
-            row = keys.rotate(session=session)
+            row = keys.rotate(session=session, secret=token_key_secret(settings))
             kid = row.kid
     finally:
         runtime.close()
