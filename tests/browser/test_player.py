@@ -2,19 +2,22 @@
 
 A Premium viewer signs in through the form and picks a profile; Shaka Player then loads
 the DASH and the HLS stream of a freshly transcoded title and plays past 3 s with no
-player error, heartbeating its stream lease. Skips (with the reason) only off CI when
-Chromium is absent.
+player error, heartbeating its stream lease. The links the server mails (password reset,
+address confirmation) are read from the outbox and followed through the page. Skips (with
+the reason) only off CI when Chromium is absent.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 
 from reelstack.app import WEB_DIR, create_app
@@ -341,4 +344,131 @@ def test_kids_pin_and_account_page(served: tuple[str, str, Runtime], page: Any) 
         timeout=15_000
     )
     assert page.locator("#device-list li[data-device-id]").count() == 1
+    assert [str(exc) for exc in page.page_errors(filter="all")] == []
+
+
+# --- the links the server mails ---------------------------------------------------------
+
+
+@pytest.fixture
+def bare_served(runtime: Runtime) -> Iterator[tuple[str, Runtime]]:
+    """The whole app on a loopback port, with no titles (the email links need none)."""
+    rt = _browser_runtime(runtime)
+    with live_server(create_app(runtime=rt)) as base:
+        yield base, rt
+    rt.close()
+
+
+def _mailed_tokens(rt: Runtime, recipient: str, kind: str, count: int = 1) -> list[str]:
+    """The tokens of the ``#{kind}=`` links mailed to ``recipient``, oldest first, once
+    there are ``count``: the app mails after its commit, on a background thread."""
+    from sqlalchemy import select
+
+    from reelstack.accounts.email_models import OutboxEmail
+    from reelstack.db import session_scope
+
+    public_url = rt.settings.public_url.rstrip("/")
+    link = re.compile(rf"(\S+)/app/#{kind}=([A-Za-z0-9_-]+)")
+    deadline = time.monotonic() + 10
+    while True:
+        with session_scope(rt.sessions) as s:
+            bodies = list(
+                s.scalars(
+                    select(OutboxEmail.body)
+                    .where(OutboxEmail.recipient == recipient)
+                    .order_by(OutboxEmail.created_at)
+                )
+            )
+        found = [match for body in bodies if (match := link.search(body))]
+        if len(found) >= count:
+            assert all(match.group(1) == public_url for match in found)
+            return [match.group(2) for match in found]
+        assert time.monotonic() < deadline, f"{count} '{kind}' link(s) not mailed within 10 s"
+        time.sleep(0.1)
+
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def test_password_reset_through_the_mailed_link(
+    bare_served: tuple[str, Runtime], page: Any
+) -> None:
+    """ "Forgot password?" mails a link; opened (a fresh page load), it sets a new
+    password, drops the token from the address, and the new password signs in."""
+    base, rt = bare_served
+    _make_viewer(rt)
+    page.goto(f"{base}/app/")
+    page.locator("#sign-in-email").fill(VIEWER_EMAIL, timeout=15_000)
+    page.click("#forgot-password")
+    assert page.evaluate("window.__reelstack.view") == "forgot-password"
+    assert page.input_value("#forgot-email") == VIEWER_EMAIL
+    page.click("#forgot-submit")
+    page.locator("#notice", has_text="If an account uses this address").wait_for(timeout=15_000)
+    assert page.evaluate("window.__reelstack.view") == "sign-in"
+
+    (token,) = _mailed_tokens(rt, VIEWER_EMAIL, "reset")
+    page.goto("about:blank")
+    page.goto(f"{base}/app/#reset={token}")
+    page.wait_for_function("() => window.__reelstack.view === 'reset-password'", timeout=15_000)
+    assert page.evaluate("location.hash") == ""
+    page.locator("#reset-new-password").fill(NEW_PASSWORD)
+    page.click("#reset-submit")
+    page.locator("#notice", has_text="Password changed").wait_for(timeout=15_000)
+    assert page.evaluate("window.__reelstack.view") == "sign-in"
+    assert page.is_hidden("#error")
+
+    # The old password is gone; the new one signs in.
+    page.locator("#sign-in-email").fill(VIEWER_EMAIL)
+    page.locator("#sign-in-password").fill(VIEWER_PASSWORD)
+    page.click("#sign-in-submit")
+    page.locator("#error").wait_for(timeout=15_000)
+    assert page.evaluate("window.__reelstack.view") == "sign-in"
+    page.locator("#sign-in-password").fill(NEW_PASSWORD)
+    page.click("#sign-in-submit")
+    page.locator("#profile-list button.profile", has_text="Viewer").wait_for(timeout=15_000)
+    assert page.evaluate("window.__reelstack.view") == "profiles"
+    assert [str(exc) for exc in page.page_errors(filter="all")] == []
+
+
+def test_email_confirmed_through_the_mailed_link(
+    bare_served: tuple[str, Runtime], page: Any
+) -> None:
+    """Sign-up through the form mails a confirmation link, the account page mails
+    another; opening one (in the open page) confirms the address and spends the other."""
+    base, rt = bare_served
+    email = "newcomer@browser.example"
+    page.goto(f"{base}/app/")
+    page.click("#sign-in-switch", timeout=15_000)
+    page.locator("#sign-in-email").fill(email)
+    page.locator("#sign-in-password").fill(VIEWER_PASSWORD)
+    page.click("#sign-in-submit")
+    page.locator("#profile-list button.profile", has_text="newcomer").wait_for(timeout=15_000)
+    assert email in page.inner_text("#notice")
+
+    page.click("#nav-account")
+    resend = page.locator("#resend-verification")
+    resend.wait_for(timeout=15_000)
+    summary_email = page.locator('#account-summary dd[data-field="email"]')
+    assert summary_email.inner_text() == f"{email} (not verified)"
+    resend.click()
+    page.locator("#notice", has_text="on its way").wait_for(timeout=15_000)
+
+    first, second = _mailed_tokens(rt, email, "verify", count=2)
+    # Only the fragment changes: the open page follows the link without a reload.
+    page.goto(f"{base}/app/#verify={second}")
+    page.locator("#notice", has_text="Your email address is confirmed").wait_for(timeout=15_000)
+    assert page.evaluate("location.hash") == ""
+    resend.wait_for(state="hidden", timeout=15_000)
+    assert summary_email.inner_text() == email
+    access = page.evaluate("localStorage.getItem('reelstack.access_token')")
+    with httpx.Client(base_url=base) as api:
+        me = api.get("/v1/me", headers={"Authorization": f"Bearer {access}"})
+    assert me.status_code == 200 and me.json()["email_verified"] is True
+
+    # The first link was spent with the second: a fresh load says why it failed.
+    page.goto("about:blank")
+    page.goto(f"{base}/app/#verify={first}")
+    page.locator("#error", has_text="already used").wait_for(timeout=15_000)
+    assert page.is_hidden("#notice")
+    assert page.evaluate("location.hash") == ""
     assert [str(exc) for exc in page.page_errors(filter="all")] == []

@@ -14,7 +14,14 @@ export interface ReelstackHarness {
   heartbeats: number;
 }
 
-export type View = "starting" | "sign-in" | "profiles" | "catalog" | "account";
+export type View =
+  | "starting"
+  | "sign-in"
+  | "forgot-password"
+  | "reset-password"
+  | "profiles"
+  | "catalog"
+  | "account";
 
 declare global {
   interface Window {

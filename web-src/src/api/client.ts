@@ -3,9 +3,14 @@ import type {
   AccessTokenOut,
   Account,
   Device,
+  EmailSentOut,
+  EmailVerifiedOut,
   HeartbeatOut,
   LiveStream,
   LoginIn,
+  PasswordChangeIn,
+  PasswordResetIn,
+  PasswordResetRequestIn,
   PlaybackRequest,
   PlaybackSession,
   Problem,
@@ -15,6 +20,7 @@ import type {
   TitlePage,
   TokenOut,
   UserOut,
+  VerifyEmailIn,
 } from "./types";
 
 /** A failed API call; `problem` is the server's problem+json body when it sent one. */
@@ -172,6 +178,37 @@ export async function logout(): Promise<void> {
 export async function logoutEverywhere(): Promise<void> {
   await request<void>("/v1/auth/logout-all", { method: "POST" });
   tokens.clear();
+}
+
+// --- the links the server mails, and passwords ----------------------------------------
+
+/** Confirms the account's address with the token of a `#verify=` link (works once). */
+export function verifyEmail(token: string): Promise<EmailVerifiedOut> {
+  const body: VerifyEmailIn = { token };
+  return send<EmailVerifiedOut>("/v1/auth/verify-email", json(body));
+}
+
+/** Mails the signed-in account a new verification link (409 once it is verified). */
+export function requestEmailVerification(): Promise<EmailSentOut> {
+  return request<EmailSentOut>("/v1/auth/verify-email/request", { method: "POST" });
+}
+
+/** Asks for a reset link; the answer is the same whether the address has an account. */
+export function requestPasswordReset(email: string): Promise<EmailSentOut> {
+  const body: PasswordResetRequestIn = { email };
+  return send<EmailSentOut>("/v1/auth/password-reset/request", json(body));
+}
+
+/** Sets a new password with the token of a `#reset=` link; every device is signed out. */
+export function resetPassword(token: string, newPassword: string): Promise<void> {
+  const body: PasswordResetIn = { token, new_password: newPassword };
+  return send<void>("/v1/auth/password-reset", json(body));
+}
+
+/** Changes the password (403 `wrong_password`); the other devices are signed out. */
+export function changePassword(currentPassword: string, newPassword: string): Promise<void> {
+  const body: PasswordChangeIn = { current_password: currentPassword, new_password: newPassword };
+  return request<void>("/v1/me/password", json(body));
 }
 
 // --- the household ---------------------------------------------------------------------

@@ -3,9 +3,14 @@
 import type {
   AccessTokenOut,
   DeviceOut,
+  EmailSentOut,
+  EmailVerifiedOut,
   HeartbeatOut,
   LoginIn,
   MeOut,
+  PasswordChangeIn,
+  PasswordResetIn,
+  PasswordResetRequestIn,
   PlanOut,
   PlaybackOut,
   PlaybackRequest,
@@ -18,12 +23,18 @@ import type {
   TitlePage,
   TokenOut,
   UserOut,
+  VerifyEmailIn,
 } from "./schema.gen";
 
 export type {
   AccessTokenOut,
+  EmailSentOut,
+  EmailVerifiedOut,
   HeartbeatOut,
   LoginIn,
+  PasswordChangeIn,
+  PasswordResetIn,
+  PasswordResetRequestIn,
   PlaybackRequest,
   Problem,
   SelectProfileIn,
@@ -31,6 +42,7 @@ export type {
   TitlePage,
   TokenOut,
   UserOut,
+  VerifyEmailIn,
 };
 export type Title = TitleOut;
 export type PlaybackSession = PlaybackOut;

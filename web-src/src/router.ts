@@ -1,0 +1,69 @@
+// Which view the app opens on: an email link in the address, the stored sign-in, or the
+// sign-in form; and the header navigation between the signed-in views.
+import { ApiError, getAccount, isSignedIn, setSignedOutHandler } from "./api/client";
+import { initAccount, showAccount } from "./account/accountPage";
+import { initProfiles, showProfiles } from "./account/profilesView";
+import { confirmEmail, takeEmailLink } from "./auth/emailLinks";
+import { initPasswordReset, showResetPassword } from "./auth/passwordReset";
+import { initSignIn, showSignIn } from "./auth/signInView";
+import { enterCatalog, watchingProfile } from "./catalog/catalogView";
+import { setProfileRequiredHandler } from "./player/playback";
+import { describe, harness, nav } from "./shell";
+
+/** Signed in already (stored tokens): straight to the profile this device picked. */
+async function resume(): Promise<void> {
+  try {
+    const account = await getAccount();
+    const picked = account.profiles.find((p) => p.id === account.profile_id);
+    if (picked) await enterCatalog(picked);
+    else await showProfiles(account.profiles);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return;
+    showSignIn(describe(error));
+  }
+}
+
+/** The app as a visit starts it: signed in, where this device was; else the form. */
+async function home(message: string | null = null): Promise<void> {
+  if (isSignedIn()) await resume();
+  else showSignIn(message);
+}
+
+/** An email link opened while the app is already open (only the fragment changed). */
+async function onHashChange(): Promise<void> {
+  const link = takeEmailLink();
+  if (!link) return;
+  if (link.kind === "reset") {
+    showResetPassword(link.token);
+    return;
+  }
+  const confirmed = await confirmEmail(link.token);
+  // The account page shows whether the address is confirmed.
+  if (confirmed && harness.view === "account") await showAccount();
+}
+
+/** Wires the views together and opens the first one; `message` is a start-up problem. */
+export async function start(message: string | null): Promise<void> {
+  initSignIn();
+  initPasswordReset({ home });
+  initProfiles();
+  initAccount();
+  nav.catalog.addEventListener("click", () => {
+    const profile = watchingProfile();
+    if (profile) void enterCatalog(profile);
+  });
+  nav.profiles.addEventListener("click", () => void showProfiles());
+  nav.account.addEventListener("click", () => void showAccount());
+  setProfileRequiredHandler(() => showProfiles());
+  setSignedOutHandler(() => showSignIn("Your sign-in has ended: sign in again."));
+  window.addEventListener("hashchange", () => void onHashChange());
+
+  const link = takeEmailLink();
+  if (link?.kind === "reset") {
+    showResetPassword(link.token);
+    return;
+  }
+  await home(message);
+  // Confirming needs no sign-in: its message shows on whichever view opened.
+  if (link?.kind === "verify") await confirmEmail(link.token);
+}
