@@ -219,3 +219,34 @@ def _sessions_http(http: httpx.Client, who: dict[str, Any]) -> list[str]:
     return [
         s["session_id"] for s in http.get("/v1/playback/sessions", headers=who["headers"]).json()
     ]
+
+
+def test_the_session_manifests_leave_out_the_taller_renditions(
+    client: TestClient, runtime: Runtime
+) -> None:
+    from reelstack.storage.base import media_version_key
+    from tests.media.test_limits import MASTER, MPD
+
+    with session_scope(runtime.sessions) as s:
+        title_id, asset_id = make_title_with_asset(
+            s, "Capped", AssetStatus.READY, heights=(360, 720, 1080)
+        )
+    for name, text in (("master.m3u8", MASTER), ("manifest.mpd", MPD)):
+        runtime.storage.put_stream(media_version_key(asset_id, 1, name), [text.encode()])
+    create_viewer(client, "capped@example.com", plan="basic")  # up to 720
+    who = sign_in(client, "capped@example.com")
+    play = _play(client, who, title_id).json()
+    master = client.get(play["hls"])
+    assert master.status_code == 200
+    assert master.headers["content-type"].startswith("application/vnd.apple.mpegurl")
+    assert master.headers["cache-control"] == "private, no-store"
+    assert "RESOLUTION=1280x720" in master.text and "1920x1080" not in master.text
+    assert f"/media/{asset_id}/v1/video-0.m3u8" in master.text
+    mpd = client.get(play["dash"])
+    assert mpd.status_code == 200 and 'height="1080"' not in mpd.text and 'height="720"' in mpd.text
+    assert f"<BaseURL>/media/{asset_id}/v1/</BaseURL>" in mpd.text
+    assert client.get(f"/v1/playback/{play['session_id']}/poster.jpg").status_code == 404
+    # Once the session ends, its manifests are gone.
+    client.delete(f"/v1/playback/{play['session_id']}", headers=who["headers"])
+    ended = client.get(play["hls"])
+    assert ended.status_code == 410 and ended.json()["code"] == "session_ended"
