@@ -18,6 +18,7 @@ from pydantic import SecretStr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from reelstack.accounts import households  # noqa: E402
 from reelstack.accounts import service as accounts  # noqa: E402
 from reelstack.accounts.models import Role  # noqa: E402
 from reelstack.accounts.schemas import Principal, ProfileIn  # noqa: E402
@@ -58,7 +59,7 @@ def main() -> None:
         billing.grant_subscription(session=s, user_id=user.id, plan_code="premium")
         owner = Principal(user_id=user.id, role=Role.VIEWER, session_id="", device_id=None,
                           profile_id=None)
-        accounts.create_profile(session=s, principal=owner,
+        households.create_profile(session=s, principal=owner,
                                 body=ProfileIn(name="Kids", kids=True, pin="1234"))
     app = create_app(runtime=rt)
     with live_server(app) as base, sync_playwright() as pw:

@@ -21,7 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
-from reelstack.accounts import api_keys
+from reelstack.accounts import api_keys, households
 from reelstack.accounts import service as accounts
 from reelstack.accounts.identity import Identity
 from reelstack.accounts.mailer import Mailer
@@ -256,7 +256,7 @@ def viewer_ceiling(session: DbSession, principal: MaybePrincipal) -> int | None:
     """The maturity ceiling of the caller's profile; None for anonymous or unpicked."""
     if principal is None:
         return None
-    ceiling = accounts.profile_ceiling(
+    ceiling = households.profile_ceiling(
         session=session, user_id=principal.user_id, profile_id=principal.profile_id
     )
     return None if ceiling is None else int(ceiling)

@@ -68,6 +68,7 @@ KIDS_PIN = "1234"
 def _make_viewer(rt: Runtime, *, kids_pin: str | None = None) -> str:
     """A verified Premium household (profile "Viewer"); with ``kids_pin`` also a
     PIN-locked kids profile "Kids". Returns the user id."""
+    from reelstack.accounts import households
     from reelstack.accounts import service as accounts
     from reelstack.accounts.models import Role
     from reelstack.accounts.schemas import Principal, ProfileIn
@@ -89,7 +90,7 @@ def _make_viewer(rt: Runtime, *, kids_pin: str | None = None) -> str:
                 user_id=user.id, role=Role.VIEWER, session_id="", device_id=None, profile_id=None
             )
             body = ProfileIn(name="Kids", kids=True, pin=kids_pin)
-            accounts.create_profile(session=s, principal=owner, body=body)
+            households.create_profile(session=s, principal=owner, body=body)
         return user.id
 
 

@@ -113,7 +113,7 @@ def test_rights_free_subscription_rental_and_suspension(
     _refused(_play(client, me, free), "account_suspended")
 
 
-def _sessions(client: TestClient, who: dict[str, Any]) -> list[str]:
+def _sessions(client: TestClient | httpx.Client, who: dict[str, Any]) -> list[str]:
     return [
         s["session_id"] for s in client.get("/v1/playback/sessions", headers=who["headers"]).json()
     ]
@@ -212,13 +212,7 @@ def test_simultaneous_requests_get_exactly_the_limit(runtime: Runtime, limit: in
             t.join(90)
         counts = Counter(results)
         assert counts == {201: limit, 403: 50 - limit}, counts
-        assert len(_sessions_http(http, who)) == limit
-
-
-def _sessions_http(http: httpx.Client, who: dict[str, Any]) -> list[str]:
-    return [
-        s["session_id"] for s in http.get("/v1/playback/sessions", headers=who["headers"]).json()
-    ]
+        assert len(_sessions(http, who)) == limit
 
 
 def test_the_session_manifests_leave_out_the_taller_renditions(

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
-from reelstack.accounts import email_service, service
+from reelstack.accounts import email_service, households, service
 from reelstack.accounts.schemas import (
     AccessTokenOut,
     DeviceOut,
@@ -117,7 +117,7 @@ def logout_all(session: DbSession, principal: CurrentPrincipal) -> Response:
 
 @me_router.get("", response_model=MeOut, operation_id="getMe")
 def get_me(session: DbSession, principal: CurrentPrincipal) -> MeOut:
-    return service.me(session=session, principal=principal)
+    return households.me(session=session, principal=principal)
 
 
 @me_router.delete("", status_code=status.HTTP_204_NO_CONTENT, operation_id="deleteAccount")
@@ -129,7 +129,7 @@ def delete_me(session: DbSession, principal: CurrentPrincipal) -> Response:
 
 @me_router.get("/profiles", response_model=list[ProfileOut], operation_id="listProfiles")
 def list_profiles(session: DbSession, principal: CurrentPrincipal) -> list[ProfileOut]:
-    return service.list_profiles(session=session, user_id=principal.user_id)
+    return households.list_profiles(session=session, user_id=principal.user_id)
 
 
 @me_router.post(
@@ -140,7 +140,7 @@ def list_profiles(session: DbSession, principal: CurrentPrincipal) -> list[Profi
     responses=responses(403, 409),
 )
 def create_profile(body: ProfileIn, session: DbSession, principal: CurrentPrincipal) -> ProfileOut:
-    return service.create_profile(session=session, principal=principal, body=body)
+    return households.create_profile(session=session, principal=principal, body=body)
 
 
 @me_router.patch(
@@ -152,7 +152,7 @@ def create_profile(body: ProfileIn, session: DbSession, principal: CurrentPrinci
 def update_profile(
     profile_id: str, body: ProfilePatch, session: DbSession, principal: CurrentPrincipal
 ) -> ProfileOut:
-    return service.update_profile(
+    return households.update_profile(
         session=session, principal=principal, profile_id=profile_id, body=body
     )
 
@@ -164,7 +164,7 @@ def update_profile(
     responses=responses(403, 404, 409),
 )
 def delete_profile(profile_id: str, session: DbSession, principal: CurrentPrincipal) -> Response:
-    service.delete_profile(session=session, principal=principal, profile_id=profile_id)
+    households.delete_profile(session=session, principal=principal, profile_id=profile_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -182,7 +182,7 @@ def select_profile(
     principal: CurrentPrincipal,
 ) -> AccessTokenOut:
     """Watch as this profile on this device; a PIN-locked profile needs its PIN."""
-    return service.select_profile(
+    return households.select_profile(
         session=session,
         auth=identity.auth,
         throttle=identity.throttle,
@@ -194,7 +194,7 @@ def select_profile(
 
 @me_router.get("/devices", response_model=list[DeviceOut], operation_id="listDevices")
 def list_devices(session: DbSession, principal: CurrentPrincipal) -> list[DeviceOut]:
-    return service.list_devices(session=session, principal=principal)
+    return households.list_devices(session=session, principal=principal)
 
 
 @me_router.delete(
@@ -205,5 +205,5 @@ def list_devices(session: DbSession, principal: CurrentPrincipal) -> list[Device
 )
 def remove_device(device_id: str, session: DbSession, principal: CurrentPrincipal) -> Response:
     """Forget a device and sign it out."""
-    service.remove_device(session=session, principal=principal, device_id=device_id)
+    households.remove_device(session=session, principal=principal, device_id=device_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,4 +1,5 @@
-"""Accounts: sign-up, sign-in and token rotation, profiles and devices.
+"""Accounts: sign-up, sign-in and token rotation (profiles, devices and the household's
+own reads live in ``households``).
 
 Login sessions are refresh-token families: each refresh spends its token and issues the
 next; presenting a spent token again revokes the whole family (RFC 9700's reuse
@@ -12,8 +13,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Select, bindparam, delete, func, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
 
 from reelstack.accounts.keys import KeyRing
 from reelstack.accounts.models import (
@@ -27,14 +28,8 @@ from reelstack.accounts.models import (
 )
 from reelstack.accounts.passwords import hash_secret, needs_rehash, verify_secret
 from reelstack.accounts.schemas import (
-    AccessTokenOut,
     DeviceIn,
-    DeviceOut,
-    MeOut,
     Principal,
-    ProfileIn,
-    ProfileOut,
-    ProfilePatch,
     TokenOut,
     UserOut,
 )
@@ -45,10 +40,9 @@ from reelstack.accounts.tokens import (
     issue_access_token,
     verify_access_token,
 )
-from reelstack.billing import service as billing
 from reelstack.db import utcnow
-from reelstack.errors import Conflict, Forbidden, InvalidCredentials, NotFound
-from reelstack.ratings import KIDS_DEFAULT_CEILING, Maturity
+from reelstack.errors import Conflict, InvalidCredentials, NotFound
+from reelstack.ratings import Maturity
 
 REFRESH_PREFIX = "rt_"
 _CHALLENGE = 'Bearer realm="reelstack"'
@@ -57,21 +51,6 @@ _CHALLENGE = 'Bearer realm="reelstack"'
 class EmailTaken(Conflict):
     code = "email_taken"
     title = "Email already registered"
-
-
-class KidsProfileForbidden(Forbidden):
-    code = "kids_profile"
-    title = "Not allowed from a kids profile"
-
-
-class InvalidPin(Forbidden):
-    code = "invalid_pin"
-    title = "Wrong profile PIN"
-
-
-class ProfileLimit(Conflict):
-    code = "profile_limit"
-    title = "Profile limit reached"
 
 
 @dataclass(frozen=True)
@@ -92,7 +71,7 @@ def _hash_refresh(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _invalid(detail: str) -> InvalidCredentials:
+def invalid_token(detail: str) -> InvalidCredentials:
     return InvalidCredentials(
         detail, headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'}
     )
@@ -139,16 +118,16 @@ def find_user(*, session: Session, email: str) -> User | None:
 
 
 def set_status(*, session: Session, user_id: str, status: UserStatus) -> UserOut:
-    user = _user(session, user_id)
+    user = get_user_row(session, user_id)
     user.status = status
     return user_out(user)
 
 
 def get_user(*, session: Session, user_id: str) -> UserOut:
-    return user_out(_user(session, user_id))
+    return user_out(get_user_row(session, user_id))
 
 
-def _user(session: Session, user_id: str) -> User:
+def get_user_row(session: Session, user_id: str) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"user {user_id} does not exist")
@@ -157,7 +136,7 @@ def _user(session: Session, user_id: str) -> User:
 
 def delete_account(*, session: Session, user_id: str) -> None:
     """Delete the household with its profiles, devices, sessions, tokens and grants."""
-    session.delete(_user(session, user_id))
+    session.delete(get_user_row(session, user_id))
     session.flush()
 
 
@@ -217,7 +196,7 @@ def login(
     user = find_user(session=session, email=email)
     if not verify_secret(user.password_hash if user else None, password) or user is None:
         throttle.failed(email=email, ip=ip)
-        raise _invalid("email or password is not correct")
+        raise invalid_token("email or password is not correct")
     throttle.succeeded(email=email)
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_secret(password)
@@ -257,11 +236,11 @@ def refresh(*, session: Session, auth: Auth, refresh_token: str) -> TokenOut:
         select(RefreshToken).where(RefreshToken.token_hash == _hash_refresh(refresh_token))
     )
     if row is None:
-        raise _invalid("unknown refresh token")
+        raise invalid_token("unknown refresh token")
     login_row = session.get(LoginSession, row.session_id)
     now = utcnow()
     if login_row is None or login_row.revoked_at is not None or login_row.expires_at <= now:
-        raise _invalid("the session of this refresh token has ended")
+        raise invalid_token("the session of this refresh token has ended")
     spent = session.execute(
         update(RefreshToken)
         .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
@@ -272,10 +251,10 @@ def refresh(*, session: Session, auth: Auth, refresh_token: str) -> TokenOut:
         login_row.revoked_reason = "refresh_reuse"
         # Committed before the error, which rolls the request's unit of work back.
         session.commit()
-        raise _invalid("refresh token reused: the session is revoked, sign in again")
+        raise invalid_token("refresh token reused: the session is revoked, sign in again")
     user = session.get(User, login_row.user_id)
     if user is None:
-        raise _invalid("the account no longer exists")
+        raise invalid_token("the account no longer exists")
     login_row.expires_at = now + timedelta(seconds=auth.session_idle_s)
     if login_row.device_id is not None:
         session.execute(
@@ -332,12 +311,12 @@ def authenticate(*, session: Session, auth: Auth, token: str) -> Principal:
     try:
         claims = verify_access_token(ring=auth.ring, config=auth.config, token=token)
     except TokenInvalid as exc:
-        raise _invalid(f"the access token is not valid: {exc}") from exc
+        raise invalid_token(f"the access token is not valid: {exc}") from exc
     found = session.execute(
         _SESSION_OF_TOKEN, {"sid": claims.session_id, "uid": claims.user_id}
     ).first()
     if found is None or found.revoked_at is not None or found.expires_at <= utcnow():
-        raise _invalid("the session of this access token has ended")
+        raise invalid_token("the session of this access token has ended")
     return Principal(
         user_id=claims.user_id,
         role=found.role,
@@ -346,278 +325,3 @@ def authenticate(*, session: Session, auth: Auth, token: str) -> Principal:
         # The session's profile, not the token's: a profile switch applies at once.
         profile_id=found.profile_id,
     )
-
-
-# --- profiles ---------------------------------------------------------------------------
-
-
-def _profile_out(row: Profile) -> ProfileOut:
-    return ProfileOut(
-        id=row.id,
-        name=row.name,
-        kids=row.kids,
-        maturity_ceiling=Maturity(row.maturity_ceiling),
-        has_pin=row.pin_hash is not None,
-        language=row.language,
-        created_at=row.created_at,
-    )
-
-
-def _profile(session: Session, user_id: str, profile_id: str) -> Profile:
-    row = session.scalar(
-        select(Profile).where(Profile.id == profile_id, Profile.user_id == user_id)
-    )
-    if row is None:
-        raise NotFound(f"profile {profile_id} does not exist")
-    return row
-
-
-def get_profile(*, session: Session, user_id: str, profile_id: str) -> ProfileOut:
-    return _profile_out(_profile(session, user_id, profile_id))
-
-
-def list_profiles(*, session: Session, user_id: str) -> list[ProfileOut]:
-    rows = session.scalars(
-        select(Profile).where(Profile.user_id == user_id).order_by(Profile.created_at, Profile.id)
-    )
-    return [_profile_out(row) for row in rows]
-
-
-def _not_from_kids(session: Session, principal: Principal) -> None:
-    if principal.profile_id is None:
-        return
-    current = session.get(Profile, principal.profile_id)
-    if current is not None and current.kids:
-        raise KidsProfileForbidden("profiles cannot be managed from a kids profile")
-
-
-def create_profile(*, session: Session, principal: Principal, body: ProfileIn) -> ProfileOut:
-    _not_from_kids(session, principal)
-    # The household row lock orders concurrent creations, so the limit holds.
-    lock_household(session=session, user_id=principal.user_id)
-    allowed = billing.limits(session=session, user_id=principal.user_id).max_profiles
-    count = session.scalar(
-        select(func.count()).select_from(Profile).where(Profile.user_id == principal.user_id)
-    )
-    if (count or 0) >= allowed:
-        raise ProfileLimit(f"this plan allows {allowed} profiles", max_profiles=allowed)
-    ceiling = body.maturity_ceiling or (KIDS_DEFAULT_CEILING if body.kids else Maturity.ADULTS)
-    if body.kids and ceiling > KIDS_DEFAULT_CEILING:
-        ceiling = KIDS_DEFAULT_CEILING
-    row = Profile(
-        user_id=principal.user_id,
-        name=body.name,
-        kids=body.kids,
-        maturity_ceiling=int(ceiling),
-        pin_hash=hash_secret(body.pin) if body.pin else None,
-        language=body.language,
-    )
-    session.add(row)
-    # Committed here: the household lock is not held across the request's thread hop
-    # (see playback.service.start_playback).
-    session.commit()
-    return _profile_out(row)
-
-
-def update_profile(
-    *, session: Session, principal: Principal, profile_id: str, body: ProfilePatch
-) -> ProfileOut:
-    row = _profile(session, principal.user_id, profile_id)
-    _not_from_kids(session, principal)
-    fields = body.model_fields_set
-    if "name" in fields and body.name is not None:
-        row.name = body.name
-    if "maturity_ceiling" in fields and body.maturity_ceiling is not None:
-        ceiling = body.maturity_ceiling
-        row.maturity_ceiling = int(min(ceiling, KIDS_DEFAULT_CEILING) if row.kids else ceiling)
-    if "pin" in fields:
-        row.pin_hash = hash_secret(body.pin) if body.pin else None
-    if "language" in fields:
-        row.language = body.language
-    session.flush()
-    return _profile_out(row)
-
-
-def delete_profile(*, session: Session, principal: Principal, profile_id: str) -> None:
-    row = _profile(session, principal.user_id, profile_id)
-    _not_from_kids(session, principal)
-    count = session.scalar(
-        select(func.count()).select_from(Profile).where(Profile.user_id == principal.user_id)
-    )
-    if (count or 0) <= 1:
-        raise Conflict("a household keeps at least one profile")
-    session.delete(row)
-    session.flush()
-
-
-def select_profile(
-    *,
-    session: Session,
-    auth: Auth,
-    throttle: LoginThrottle,
-    principal: Principal,
-    profile_id: str,
-    pin: str | None,
-) -> AccessTokenOut:
-    """Pick the profile this device watches as; a PIN-locked profile needs its PIN.
-
-    Wrong PINs are throttled like passwords (per profile). Returns an access token that
-    names the profile; the login session remembers it for later refreshes.
-    """
-    row = _profile(session, principal.user_id, profile_id)
-    if row.pin_hash is not None:
-        key = f"pin:{row.id}"
-        throttle.check(email=key, ip=None)
-        if pin is None or not verify_secret(row.pin_hash, pin):
-            throttle.failed(email=key, ip=None)
-            raise InvalidPin("this profile needs its PIN")
-        throttle.succeeded(email=key)
-    login_row = session.get(LoginSession, principal.session_id)
-    user = session.get(User, principal.user_id)
-    if login_row is None or user is None:
-        raise _invalid("the session has ended")
-    login_row.profile_id = row.id
-    session.flush()
-    token, _ = issue_access_token(
-        ring=auth.ring,
-        config=auth.config,
-        user_id=user.id,
-        role=user.role,
-        session_id=login_row.id,
-        device_id=login_row.device_id,
-        profile_id=row.id,
-    )
-    return AccessTokenOut(
-        access_token=token, expires_in=auth.config.access_ttl_s, profile_id=row.id
-    )
-
-
-def profile_ceiling(*, session: Session, user_id: str, profile_id: str | None) -> Maturity | None:
-    """The maturity ceiling of the caller's profile (None: no profile picked)."""
-    if profile_id is None:
-        return None
-    row = session.scalar(
-        select(Profile.maturity_ceiling).where(Profile.id == profile_id, Profile.user_id == user_id)
-    )
-    return None if row is None else Maturity(row)
-
-
-# --- devices ----------------------------------------------------------------------------
-
-
-def list_devices(*, session: Session, principal: Principal) -> list[DeviceOut]:
-    rows = session.scalars(
-        select(Device)
-        .where(Device.user_id == principal.user_id)
-        .order_by(Device.created_at, Device.id)
-    )
-    return [
-        DeviceOut(
-            id=row.id,
-            name=row.name,
-            type=row.type,
-            created_at=row.created_at,
-            last_seen_at=row.last_seen_at,
-            current=row.id == principal.device_id,
-        )
-        for row in rows
-    ]
-
-
-def remove_device(*, session: Session, principal: Principal, device_id: str) -> None:
-    """Forget a device and sign it out (its login sessions go with it)."""
-    row = session.scalar(
-        select(Device).where(Device.id == device_id, Device.user_id == principal.user_id)
-    )
-    if row is None:
-        raise NotFound(f"device {device_id} does not exist")
-    session.execute(delete(LoginSession).where(LoginSession.device_id == row.id))
-    session.delete(row)
-    session.flush()
-
-
-# --- me -----------------------------------------------------------------------------------
-
-
-def me(*, session: Session, principal: Principal) -> MeOut:
-    user = _user(session, principal.user_id)
-    subscription = billing.current_subscription(session=session, user_id=user.id)
-    return MeOut(
-        id=user.id,
-        email=user.email,
-        role=user.role,
-        status=user.status,
-        email_verified=user.email_verified_at is not None,
-        created_at=user.created_at,
-        plan=subscription.plan if subscription else None,
-        subscription=subscription,
-        profiles=list_profiles(session=session, user_id=user.id),
-        profile_id=principal.profile_id,
-    )
-
-
-@dataclass(frozen=True)
-class ViewerFacts:
-    """What playback needs to know of the caller, read in one query."""
-
-    status: UserStatus
-    # The picked profile's ceiling (None: no profile picked, or not this household's).
-    ceiling: Maturity | None
-    # 1 for the household's first-registered device... (None: unknown device).
-    device_rank: int | None
-
-
-def _viewer_facts_statement() -> Select[UserStatus, int | None, str | None, int]:
-    earlier = aliased(Device)
-    rank = (
-        select(func.count())
-        .select_from(earlier)
-        .where(
-            earlier.user_id == User.id,
-            (earlier.created_at < Device.created_at)
-            | ((earlier.created_at == Device.created_at) & (earlier.id < Device.id)),
-        )
-        .correlate(User, Device)
-        .scalar_subquery()
-    )
-    return (
-        select(User.status, Profile.maturity_ceiling, Device.id, rank)
-        .select_from(User)
-        .outerjoin(Profile, (Profile.id == bindparam("pid")) & (Profile.user_id == User.id))
-        .outerjoin(Device, (Device.id == bindparam("did")) & (Device.user_id == User.id))
-        .where(User.id == bindparam("uid"))
-    )
-
-
-_VIEWER_FACTS = _viewer_facts_statement()
-
-
-def viewer_facts(*, session: Session, principal: Principal) -> ViewerFacts | None:
-    """The account's status, the profile's ceiling and the device's rank in one query
-    (None when the account is gone). A plan allowing N devices lets the first N play."""
-    row = session.execute(
-        _VIEWER_FACTS,
-        {
-            "uid": principal.user_id,
-            "pid": principal.profile_id or "",
-            "did": principal.device_id or "",
-        },
-    ).first()
-    if row is None:
-        return None
-    status, ceiling, device_id, earlier_count = row
-    return ViewerFacts(
-        status=status,
-        ceiling=None if ceiling is None else Maturity(ceiling),
-        device_rank=None if device_id is None else int(earlier_count or 0) + 1,
-    )
-
-
-_LOCK_HOUSEHOLD = (
-    update(User).where(User.id == bindparam("uid")).values(lease_epoch=User.lease_epoch + 1)
-)
-
-
-def lock_household(*, session: Session, user_id: str) -> None:
-    """Take the household's row lock for this transaction (orders concurrent grants)."""
-    session.execute(_LOCK_HOUSEHOLD, {"uid": user_id})

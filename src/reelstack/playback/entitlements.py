@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from reelstack.accounts import service as accounts
+from reelstack.accounts import households
 from reelstack.accounts.models import UserStatus
 from reelstack.accounts.schemas import Principal
 from reelstack.billing import service as billing
@@ -76,7 +76,7 @@ def decide(*, session: Session, principal: Principal | None, title: PlayableTitl
     """Every rule but the stream limit; raises the refusal or returns the grant."""
     if principal is None:
         raise NotSignedIn("sign in to watch")
-    facts = accounts.viewer_facts(session=session, principal=principal)
+    facts = households.viewer_facts(session=session, principal=principal)
     if facts is None or facts.status is not UserStatus.ACTIVE:
         raise AccountSuspended("this account is suspended")
     if facts.ceiling is None:

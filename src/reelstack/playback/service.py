@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy import BindParameter, ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from reelstack.accounts import service as accounts
+from reelstack.accounts import households
 from reelstack.accounts.schemas import Principal
 from reelstack.assets import service as assets_service
 from reelstack.billing import service as billing
@@ -46,7 +46,10 @@ class PlaybackConfig:
         return 2 * self.heartbeat_interval_s
 
 
-def _live(now: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+def _live(
+    now: datetime | BindParameter[datetime],
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """A lease is live until it is ended or lapses (the stream limit counts these)."""
     return (PlaybackSession.ended_at.is_(None), PlaybackSession.lease_expires_at > now)
 
 
@@ -56,8 +59,7 @@ _LIVE_COUNT = (
     .select_from(PlaybackSession)
     .where(
         PlaybackSession.user_id == bindparam("uid"),
-        PlaybackSession.ended_at.is_(None),
-        PlaybackSession.lease_expires_at > bindparam("now", type_=UTCDateTime()),
+        *_live(bindparam("now", type_=UTCDateTime())),
     )
 )
 
@@ -90,7 +92,7 @@ def start_playback(
         )
     user_id = grant.principal.user_id
     with serialized_writes(session):
-        accounts.lock_household(session=session, user_id=user_id)
+        households.lock_household(session=session, user_id=user_id)
         now = utcnow()
         live = session.scalar(_LIVE_COUNT, {"uid": user_id, "now": now})
         if (live or 0) >= grant.limits.max_streams:
