@@ -17,6 +17,8 @@ export default defineConfig({
     proxy: {
       "/v1": "http://127.0.0.1:8000",
       "/media": "http://127.0.0.1:8000",
+      "/oauth": "http://127.0.0.1:8000",
+      "/.well-known": "http://127.0.0.1:8000",
     },
   },
 });

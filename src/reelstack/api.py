@@ -1,7 +1,8 @@
 """The API's shape, in one place: three parent routers and what hangs under each.
 
 - public: ``/healthz``, ``/readyz``, ``/metrics``, delivery (``/media/...``),
-  ``/.well-known/jwks.json``; the app adds ``/openapi.json`` and the player (``/app/``).
+  ``/.well-known/jwks.json`` and ``openid-configuration``, the OAuth endpoints
+  (``/oauth/...``); the app adds ``/openapi.json`` and the player (``/app/``).
 - viewer (``/v1``): auth, me (profiles, devices), titles, playback.
 - admin (``/v1/admin``): uploads, assets, jobs; users, plans, API keys (admins only). The guard is a
   dependency of this parent router, so a route added under it is protected without a
@@ -31,6 +32,7 @@ from reelstack.db import session_scope
 from reelstack.ingest.router import router as ingest_router
 from reelstack.jobs import service as jobs_service
 from reelstack.jobs.router import router as jobs_router
+from reelstack.oauth import router as oauth
 from reelstack.playback.router import router as playback_router
 from reelstack.runtime import Runtime
 from reelstack.security import require_admin
@@ -44,6 +46,7 @@ def public_router() -> APIRouter:
     router.include_router(ops.router)
     router.include_router(delivery.router)
     router.include_router(wellknown_router)
+    router.include_router(oauth.public_router)
     return router
 
 
@@ -57,6 +60,7 @@ def viewer_router() -> APIRouter:
     router.include_router(auth_router)
     router.include_router(email_auth_router)
     router.include_router(plans_router)
+    router.include_router(oauth.viewer_router)
     return router
 
 
@@ -72,6 +76,7 @@ def admin_router() -> APIRouter:
     router.include_router(users_admin_router)
     router.include_router(plans_admin_router)
     router.include_router(api_keys_admin_router)
+    router.include_router(oauth.admin_router)
     return router
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from reelstack import __version__, api, problems
@@ -108,6 +108,14 @@ def create_app(
     app.include_router(api.api_router())
 
     if (WEB_DIR / "index.html").is_file():
+        # The web app's pages that OAuth links to (the device grant's verification URI,
+        # the consent page): its index.html, which routes by path. Before the mount,
+        # which only knows files.
+        @app.get("/app/activate", include_in_schema=False)
+        @app.get("/app/authorize", include_in_schema=False)
+        def oauth_page() -> FileResponse:
+            return FileResponse(WEB_DIR / "index.html")
+
         app.mount("/app", StaticFiles(directory=WEB_DIR, html=True), name="web")
 
         @app.get("/", include_in_schema=False)

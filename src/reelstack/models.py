@@ -15,20 +15,24 @@ from reelstack.billing.models import Plan, Purchase, Rental, Subscription
 from reelstack.catalog.models import Title, TitleKind
 from reelstack.db import Base
 from reelstack.jobs.models import Job, JobKind, JobState
+from reelstack.oauth.models import AuthorizationCode, DeviceGrant, OAuthClient
 from reelstack.playback.models import PlaybackSession
 
 __all__ = [
     "ApiKey",
     "Asset",
     "AssetStatus",
+    "AuthorizationCode",
     "Base",
     "Device",
+    "DeviceGrant",
     "EmailPurpose",
     "EmailToken",
     "Job",
     "JobKind",
     "JobState",
     "LoginSession",
+    "OAuthClient",
     "OutboxEmail",
     "Plan",
     "PlaybackSession",

@@ -125,3 +125,24 @@ def test_users_create_and_keys_rotate(tmp_path: Path, database_url: str) -> None
     first = json.loads(run("keys", "rotate").stdout)
     second = json.loads(run("keys", "rotate").stdout)
     assert first["kid"] != second["kid"]
+
+    # OAuth clients: a confidential one gets a secret (printed once), a public one none.
+    server = run(
+        "oauth", "clients", "create", "--name", "Partner", "--confidential",
+        "--grant", "authorization_code", "--redirect-uri", "https://partner.example/cb", "--json",
+    )  # fmt: skip
+    assert server.returncode == 0, server.stderr
+    made_client = json.loads(server.stdout)
+    assert set(made_client) == {"client_id", "client_secret"} and made_client["client_secret"]
+    tv = run(
+        "oauth", "clients", "create", "--name", "TV", "--public", "--grant", "device_code",
+        "--client-id", "living-room-tv", "--device-type", "tv", "--json",
+    )  # fmt: skip
+    assert json.loads(tv.stdout) == {"client_id": "living-room-tv", "client_secret": None}
+    no_redirect = run(
+        "oauth", "clients", "create", "--name", "X", "--public", "--grant", "authorization_code"
+    )
+    assert no_redirect.returncode == 1 and "redirect URI" in no_redirect.stderr
+    listed = [json.loads(line) for line in run("oauth", "clients", "list").stdout.splitlines()]
+    assert {c["client_id"] for c in listed} == {made_client["client_id"], "living-room-tv"}
+    assert made_client["client_secret"] not in run("oauth", "clients", "list").stdout

@@ -67,6 +67,9 @@ def test_demo_accounts_sign_in_and_are_made_once(settings: Settings) -> None:
             admin = c.post("/v1/auth/login", json={"email": seed.DEMO_ADMIN, "password": password})
             staff = {"Authorization": f"Bearer {admin.json()['access_token']}"}
             assert c.get("/v1/admin/jobs", headers=staff).status_code == 200
+            # The TV app's public device-grant client.
+            tv = c.post("/oauth/device_authorization", data={"client_id": seed.DEMO_TV_CLIENT})
+            assert tv.status_code == 200 and tv.json()["user_code"]
     finally:
         rt.close()
 

@@ -21,7 +21,9 @@ export type View =
   | "reset-password"
   | "profiles"
   | "catalog"
-  | "account";
+  | "account"
+  | "activate"
+  | "consent";
 
 declare global {
   interface Window {

@@ -1,14 +1,40 @@
-// Which view the app opens on: an email link in the address, the stored sign-in, or the
-// sign-in form; and the header navigation between the signed-in views.
+// Which view the app opens on: an email link in the address, an OAuth page's path
+// (/app/activate, /app/authorize), the stored sign-in, or the sign-in form; and the
+// header navigation between the signed-in views.
 import { ApiError, getAccount, isSignedIn, setSignedOutHandler } from "./api/client";
 import { initAccount, showAccount } from "./account/accountPage";
 import { initProfiles, showProfiles } from "./account/profilesView";
+import { ACTIVATE_SIGN_IN_PROMPT, initActivate, showActivate } from "./auth/activateView";
+import { CONSENT_SIGN_IN_PROMPT, initConsent, showConsent } from "./auth/consentView";
 import { confirmEmail, takeEmailLink } from "./auth/emailLinks";
 import { initPasswordReset, showResetPassword } from "./auth/passwordReset";
 import { initSignIn, showSignIn } from "./auth/signInView";
 import { enterCatalog, watchingProfile } from "./catalog/catalogView";
 import { setProfileRequiredHandler } from "./player/playback";
-import { describe, harness, nav } from "./shell";
+import { describe, harness, nav, showNotice } from "./shell";
+
+interface OAuthPage {
+  show: () => Promise<void>;
+  signInPrompt: string;
+}
+
+// The pages another device or app sends the viewer to; a sign-in on the way comes back.
+const OAUTH_PAGES: Record<string, OAuthPage> = {
+  "/app/activate": { show: showActivate, signInPrompt: ACTIVATE_SIGN_IN_PROMPT },
+  "/app/authorize": { show: showConsent, signInPrompt: CONSENT_SIGN_IN_PROMPT },
+};
+
+/** The OAuth page this visit opened on (the path never changes within a visit). */
+function oauthPage(): OAuthPage | null {
+  return OAUTH_PAGES[window.location.pathname.replace(/\/+$/, "")] ?? null;
+}
+
+/** After a sign-in: back to the OAuth page this visit is for, else "Who's watching?". */
+async function signedIn(): Promise<void> {
+  const page = oauthPage();
+  if (page) await page.show();
+  else await showProfiles();
+}
 
 /** Signed in already (stored tokens): straight to the profile this device picked. */
 async function resume(): Promise<void> {
@@ -23,10 +49,22 @@ async function resume(): Promise<void> {
   }
 }
 
-/** The app as a visit starts it: signed in, where this device was; else the form. */
+/**
+ * The app as a visit starts it: the OAuth page the address names (after a sign-in), or
+ * where this device was when signed in; else the form.
+ */
 async function home(message: string | null = null): Promise<void> {
-  if (isSignedIn()) await resume();
-  else showSignIn(message);
+  const page = oauthPage();
+  if (page && isSignedIn()) {
+    await page.show();
+  } else if (page) {
+    showSignIn();
+    showNotice(page.signInPrompt);
+  } else if (isSignedIn()) {
+    await resume();
+  } else {
+    showSignIn(message);
+  }
 }
 
 /** An email link opened while the app is already open (only the fragment changed). */
@@ -44,8 +82,10 @@ async function onHashChange(): Promise<void> {
 
 /** Wires the views together and opens the first one; `message` is a start-up problem. */
 export async function start(message: string | null): Promise<void> {
-  initSignIn();
+  initSignIn({ signedIn });
   initPasswordReset({ home });
+  initActivate();
+  initConsent();
   initProfiles();
   initAccount();
   nav.catalog.addEventListener("click", () => {

@@ -27,14 +27,19 @@ const views: Record<Exclude<View, "starting">, HTMLElement> = {
   profiles: element("profiles", HTMLElement),
   catalog: element("catalog-view", HTMLElement),
   account: element("account", HTMLElement),
+  activate: element("activate-view", HTMLElement),
+  consent: element("consent-view", HTMLElement),
 };
 
-// Views of a signed-out visitor: no navigation.
-const SIGNED_OUT_VIEWS: ReadonlySet<View> = new Set([
+// Views of a signed-out visitor, and the OAuth pages another device or app sent the
+// viewer to (they lead back there, not into the app): no navigation.
+const NO_NAV_VIEWS: ReadonlySet<View> = new Set([
   "starting",
   "sign-in",
   "forgot-password",
   "reset-password",
+  "activate",
+  "consent",
 ]);
 
 export const harness: ReelstackHarness = {
@@ -72,7 +77,7 @@ export function showView(view: View): void {
   // A notice belongs to the view it was shown on (the first view inherits start-up's).
   if (harness.view !== "starting" && harness.view !== view) showNotice(null);
   for (const [name, section] of Object.entries(views)) section.hidden = name !== view;
-  ui.nav.hidden = SIGNED_OUT_VIEWS.has(view);
+  ui.nav.hidden = NO_NAV_VIEWS.has(view);
   const navFor: [HTMLButtonElement, View][] = [
     [ui.navCatalog, "catalog"],
     [ui.navProfiles, "profiles"],

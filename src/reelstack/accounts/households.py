@@ -77,16 +77,19 @@ def list_profiles(*, session: Session, user_id: str) -> list[ProfileOut]:
     return [_profile_out(row) for row in rows]
 
 
-def _not_from_kids(session: Session, principal: Principal) -> None:
+def not_from_kids(
+    session: Session, principal: Principal, what: str = "profiles cannot be managed"
+) -> None:
+    """403 ``kids_profile`` when the caller's current profile is a kids profile."""
     if principal.profile_id is None:
         return
     current = session.get(Profile, principal.profile_id)
     if current is not None and current.kids:
-        raise KidsProfileForbidden("profiles cannot be managed from a kids profile")
+        raise KidsProfileForbidden(f"{what} from a kids profile")
 
 
 def create_profile(*, session: Session, principal: Principal, body: ProfileIn) -> ProfileOut:
-    _not_from_kids(session, principal)
+    not_from_kids(session, principal)
     # The household row lock orders concurrent creations, so the limit holds.
     lock_household(session=session, user_id=principal.user_id)
     allowed = billing.limits(session=session, user_id=principal.user_id).max_profiles
@@ -117,7 +120,7 @@ def update_profile(
     *, session: Session, principal: Principal, profile_id: str, body: ProfilePatch
 ) -> ProfileOut:
     row = _profile(session, principal.user_id, profile_id)
-    _not_from_kids(session, principal)
+    not_from_kids(session, principal)
     fields = body.model_fields_set
     if "name" in fields and body.name is not None:
         row.name = body.name
@@ -134,7 +137,7 @@ def update_profile(
 
 def delete_profile(*, session: Session, principal: Principal, profile_id: str) -> None:
     row = _profile(session, principal.user_id, profile_id)
-    _not_from_kids(session, principal)
+    not_from_kids(session, principal)
     count = session.scalar(
         select(func.count()).select_from(Profile).where(Profile.user_id == principal.user_id)
     )

@@ -104,6 +104,11 @@ class LoginSession(Base):
     expires_at: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
     revoked_reason: Mapped[str | None] = mapped_column(String(50))
+    # The OAuth client that opened it (None: the web app's own sign-in); its refresh
+    # tokens are accepted only from that client.
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    # The scopes granted to that client (OpenID Connect: userinfo needs "openid").
+    scope: Mapped[str | None] = mapped_column(String(200))
 
 
 class RefreshToken(Base):

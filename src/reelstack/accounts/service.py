@@ -143,7 +143,7 @@ def delete_account(*, session: Session, user_id: str) -> None:
 # --- sign-in and tokens ---------------------------------------------------------------
 
 
-def _register_device(session: Session, user_id: str, device: DeviceIn | None) -> Device:
+def register_device(session: Session, user_id: str, device: DeviceIn | None) -> Device:
     device = device or DeviceIn()
     row = Device(user_id=user_id, name=device.name, type=device.type)
     session.add(row)
@@ -210,18 +210,23 @@ def open_session(
     user: User,
     device_id: str | None = None,
     device: DeviceIn | None = None,
+    client_id: str | None = None,
+    scope: str | None = None,
 ) -> TokenOut:
-    """A new login session (refresh family) for ``user`` on a known or new device."""
+    """A new login session (refresh family) for ``user`` on a known or new device,
+    opened by the web app or by the OAuth client ``client_id``."""
     known = None
     if device_id is not None:
         known = session.scalar(
             select(Device).where(Device.id == device_id, Device.user_id == user.id)
         )
-    row = known or _register_device(session, user.id, device)
+    row = known or register_device(session, user.id, device)
     row.last_seen_at = utcnow()
     login_row = LoginSession(
         user_id=user.id,
         device_id=row.id,
+        client_id=client_id,
+        scope=scope,
         expires_at=utcnow() + timedelta(seconds=auth.session_idle_s),
     )
     session.add(login_row)
@@ -229,8 +234,14 @@ def open_session(
     return _issue(session, auth, user, login_row)
 
 
-def refresh(*, session: Session, auth: Auth, refresh_token: str) -> TokenOut:
-    """Spend ``refresh_token`` and issue the next pair; a spent one revokes its family."""
+def refresh(
+    *, session: Session, auth: Auth, refresh_token: str, client_id: str | None = None
+) -> TokenOut:
+    """Spend ``refresh_token`` and issue the next pair; a spent one revokes its family.
+
+    A token is accepted only from the client its session was opened by (``client_id``
+    None: the web app's own sign-in).
+    """
     auth.ring.signing_key()  # loaded before this transaction writes (see KeyRing)
     row = session.scalar(
         select(RefreshToken).where(RefreshToken.token_hash == _hash_refresh(refresh_token))
@@ -241,6 +252,8 @@ def refresh(*, session: Session, auth: Auth, refresh_token: str) -> TokenOut:
     now = utcnow()
     if login_row is None or login_row.revoked_at is not None or login_row.expires_at <= now:
         raise invalid_token("the session of this refresh token has ended")
+    if login_row.client_id != client_id:
+        raise invalid_token("this refresh token was issued to another client")
     spent = session.execute(
         update(RefreshToken)
         .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
@@ -261,6 +274,15 @@ def refresh(*, session: Session, auth: Auth, refresh_token: str) -> TokenOut:
             update(Device).where(Device.id == login_row.device_id).values(last_seen_at=now)
         )
     return _issue(session, auth, user, login_row)
+
+
+def session_of_refresh(session: Session, refresh_token: str) -> str | None:
+    """The login session a refresh token belongs to."""
+    return session.scalar(
+        select(RefreshToken.session_id).where(
+            RefreshToken.token_hash == _hash_refresh(refresh_token)
+        )
+    )
 
 
 def _revoke(session: Session, *conditions: object, reason: str) -> int:
@@ -289,6 +311,11 @@ def logout_refresh(*, session: Session, refresh_token: str, user_id: str) -> Non
             LoginSession.user_id == user_id,
             reason="logout",
         )
+
+
+def revoke_client_sessions(*, session: Session, client_id: str) -> int:
+    """Sign out every session an OAuth client opened (the client was revoked)."""
+    return _revoke(session, LoginSession.client_id == client_id, reason="client_revoked")
 
 
 def logout_everywhere(*, session: Session, user_id: str) -> int:

@@ -14,6 +14,11 @@ from reelstack.config import get_settings
 users_app = typer.Typer(help="Accounts: create operators and viewers.", no_args_is_help=True)
 keys_app = typer.Typer(help="Access-token signing keys.", no_args_is_help=True)
 plans_app = typer.Typer(help="Subscription plans.", no_args_is_help=True)
+oauth_app = typer.Typer(help="The OAuth 2 / OpenID Connect server.", no_args_is_help=True)
+clients_app = typer.Typer(
+    help="OAuth clients (TV apps, mobile apps, partners).", no_args_is_help=True
+)
+oauth_app.add_typer(clients_app, name="clients")
 console = Console(stderr=True)
 
 
@@ -101,7 +106,83 @@ def seed_plans() -> None:
     typer.echo(json.dumps({"plans": codes}))
 
 
+@clients_app.command("create")
+def create_client(
+    name: Annotated[str, typer.Option("--name")],
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public/--confidential",
+            help="A public client has no secret (a TV or mobile app); confidential: a server",
+        ),
+    ],
+    grant: Annotated[
+        list[str], typer.Option("--grant", help="authorization_code or device_code (repeatable)")
+    ],
+    redirect_uri: Annotated[
+        list[str] | None, typer.Option("--redirect-uri", help="Exact redirect URI (repeatable)")
+    ] = None,
+    client_id: Annotated[str | None, typer.Option("--client-id", help="Default: random")] = None,
+    device_type: Annotated[
+        str, typer.Option("--device-type", help="web, tv, mobile, tablet, console or other")
+    ] = "other",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only")] = False,
+) -> None:
+    """Register a client. A refresh grant is included; a confidential client's secret is
+    printed once and stored only as a hash."""
+    from reelstack.accounts.models import DeviceType
+    from reelstack.db import session_scope
+    from reelstack.errors import AppError
+    from reelstack.oauth import service as oauth
+    from reelstack.runtime import build_runtime
+
+    try:
+        kind = DeviceType(device_type)
+    except ValueError as exc:
+        console.print(f"error: unknown device type {device_type!r}", markup=False)
+        raise typer.Exit(2) from exc
+    runtime = build_runtime(get_settings())
+    try:
+        with session_scope(runtime.sessions) as session:
+            created = oauth.create_client(
+                session=session,
+                name=name,
+                public=public,
+                grants=grant,
+                redirect_uris=redirect_uri or [],
+                client_id=client_id,
+                device_type=kind,
+            )
+    except AppError as exc:
+        console.print(f"error: {exc.detail}", markup=False)
+        raise typer.Exit(1) from exc
+    finally:
+        runtime.close()
+    out = {"client_id": created.client_id, "client_secret": created.client_secret}
+    if not as_json:
+        console.print(f"registered {created.name} ({'public' if public else 'confidential'})")
+    typer.echo(json.dumps(out))
+
+
+@clients_app.command("list")
+def list_clients() -> None:
+    """Every registered client, as JSON lines."""
+    from reelstack.db import session_scope
+    from reelstack.oauth import service as oauth
+    from reelstack.runtime import build_runtime
+
+    runtime = build_runtime(get_settings())
+    try:
+        with session_scope(runtime.sessions) as session:
+            clients = oauth.list_clients(session=session)
+    finally:
+        runtime.close()
+    for client in clients:
+        typer.echo(client.model_dump_json())
+
+
 def register(app: typer.Typer) -> None:
+    app.add_typer(oauth_app, name="oauth")
     app.add_typer(users_app, name="users")
     app.add_typer(keys_app, name="keys")
     app.add_typer(plans_app, name="plans")

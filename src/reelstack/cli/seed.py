@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from reelstack.config import Settings
 
@@ -69,10 +70,31 @@ def demo_password(settings: Settings) -> tuple[str, bool]:
     return load_or_create_admin_key(settings.data_dir / DEMO_PASSWORD_FILE)
 
 
+DEMO_TV_CLIENT = "reelstack-tv"
+
+
+def ensure_demo_tv_client(session: Session) -> None:
+    """The public device-grant client a TV app signs in with (RFC 8628)."""
+    from reelstack.accounts.models import DeviceType
+    from reelstack.oauth import service as oauth
+    from reelstack.oauth.models import OAuthClient
+
+    if session.get(OAuthClient, DEMO_TV_CLIENT) is None:
+        oauth.create_client(
+            session=session,
+            client_id=DEMO_TV_CLIENT,
+            name="Reelstack TV",
+            public=True,
+            grants=["device_code"],
+            redirect_uris=[],
+            device_type=DeviceType.TV,
+        )
+
+
 def seed_demo_accounts(settings: Settings, *, console: Console) -> None:
     """The demo's plans and two accounts, made once (demo mode only):
     ``viewer@example.com`` on Standard with an adult and a kids profile, and
-    ``admin@example.com``."""
+    ``admin@example.com``; and the TV app's OAuth client ``reelstack-tv``."""
     from reelstack.accounts import service as accounts
     from reelstack.accounts.models import Profile, Role
     from reelstack.billing import service as billing
@@ -118,6 +140,7 @@ def seed_demo_accounts(settings: Settings, *, console: Console) -> None:
                     profile_name="Admin",
                 )
                 made.append(DEMO_ADMIN)
+            ensure_demo_tv_client(session)
     finally:
         runtime.close()
     where = (

@@ -2,7 +2,12 @@ import { tokens } from "./tokens";
 import type {
   AccessTokenOut,
   Account,
+  ConsentAnswer,
+  ConsentIn,
+  ConsentOut,
   Device,
+  DeviceApproved,
+  DeviceCodeIn,
   EmailSentOut,
   EmailVerifiedOut,
   HeartbeatOut,
@@ -238,6 +243,25 @@ export function listDevices(): Promise<Device[]> {
 
 export function removeDevice(deviceId: string): Promise<void> {
   return request<void>(`/v1/me/devices/${encodeURIComponent(deviceId)}`, { method: "DELETE" });
+}
+
+// --- OAuth: signing in a TV, and other apps ------------------------------------------------
+
+/** Approves (or denies) the device showing `userCode` (RFC 8628's activation page). */
+export function decideDevice(userCode: string, approve: boolean): Promise<DeviceApproved> {
+  const body: DeviceCodeIn = { user_code: userCode };
+  return request<DeviceApproved>(`/v1/auth/device/${approve ? "approve" : "deny"}`, json(body));
+}
+
+/** Which app asks for what; `query` is the authorization request's query string. */
+export function getConsent(query: string): Promise<ConsentOut> {
+  return request<ConsentOut>(`/v1/oauth/authorize?query=${encodeURIComponent(query)}`);
+}
+
+/** Allows or denies an authorization request: the answer says where the browser goes. */
+export function answerConsent(query: string, approve: boolean): Promise<ConsentAnswer> {
+  const body: ConsentIn = { query, approve };
+  return request<ConsentAnswer>("/v1/oauth/authorize", json(body));
 }
 
 // --- catalogue and playback ----------------------------------------------------------------

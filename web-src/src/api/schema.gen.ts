@@ -66,6 +66,67 @@ export interface AudioTrack {
 
 export type BillingPeriod = "month" | "year";
 
+export interface ClientCreated {
+  client_id: string;
+  name: string;
+  public: boolean;
+  grant_types: string[];
+  redirect_uris: string[];
+  scope: string;
+  device_type: string;
+  created_at: string;
+  revoked: boolean;
+  client_secret: string | null;
+}
+
+export interface ClientIn {
+  name: string;
+  public: boolean;
+  grants: string[];
+  redirect_uris?: string[];
+  client_id?: string | null;
+  device_type?: DeviceType;
+}
+
+export interface ClientOut {
+  client_id: string;
+  name: string;
+  public: boolean;
+  grant_types: string[];
+  redirect_uris: string[];
+  scope: string;
+  device_type: string;
+  created_at: string;
+  revoked: boolean;
+}
+
+export interface ConsentAnswer {
+  redirect_to: string;
+}
+
+export interface ConsentIn {
+  query: string;
+  approve: boolean;
+}
+
+export interface ConsentOut {
+  client_id: string;
+  client_name: string;
+  scope: string[];
+  redirect_uri: string | null;
+}
+
+export interface DeviceApproved {
+  client_id: string;
+  client_name: string;
+  approved: boolean;
+  device_id: string | null;
+}
+
+export interface DeviceCodeIn {
+  user_code: string;
+}
+
 export interface DeviceIn {
   name?: string;
   type?: DeviceType;
@@ -303,6 +364,16 @@ export interface SelectProfileIn {
 export interface SignUpIn {
   email: string;
   password: string;
+}
+
+export interface SsoConfigOut {
+  enabled: boolean;
+  name: string | null;
+}
+
+export interface SsoExchangeIn {
+  handoff: string;
+  device?: DeviceIn | null;
 }
 
 export interface SubscriptionIn {

@@ -2,6 +2,11 @@
 // schema.gen.ts, generated from /openapi.json (`make api-client`), so they cannot drift.
 import type {
   AccessTokenOut,
+  ConsentAnswer,
+  ConsentIn,
+  ConsentOut,
+  DeviceApproved,
+  DeviceCodeIn,
   DeviceOut,
   EmailSentOut,
   EmailVerifiedOut,
@@ -28,6 +33,11 @@ import type {
 
 export type {
   AccessTokenOut,
+  ConsentAnswer,
+  ConsentIn,
+  ConsentOut,
+  DeviceApproved,
+  DeviceCodeIn,
   EmailSentOut,
   EmailVerifiedOut,
   HeartbeatOut,
@@ -63,3 +73,6 @@ export type PlaybackRefusal =
   | "rental_expired"
   | "device_limit"
   | "stream_limit";
+
+/** The `code` of a failed POST /v1/auth/device/approve or /deny (a 404 has none of its own). */
+export type DeviceRefusal = "device_code_expired" | "device_code_used" | "kids_profile";

@@ -21,6 +21,9 @@ const ui = {
 
 let signUpMode = false;
 
+// Where a sign-in leads: "Who's watching?", unless the router says otherwise.
+let afterSignIn: () => Promise<void> = () => showProfiles();
+
 function setSignUpMode(on: boolean): void {
   signUpMode = on;
   ui.heading.textContent = on ? "Create an account" : "Sign in";
@@ -62,7 +65,7 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
     if (signingUp) await signUp(email, password);
     await login(email, password);
     ui.password.value = "";
-    await showProfiles();
+    await afterSignIn();
     // Sign-up mailed a link that confirms the address.
     if (signingUp) {
       showNotice(`Welcome! We sent a link to ${email}: open it to confirm your address.`);
@@ -75,7 +78,9 @@ async function onSubmit(event: SubmitEvent): Promise<void> {
   }
 }
 
-export function initSignIn(): void {
+/** `signedIn` opens the view a sign-in leads to (by default "Who's watching?"). */
+export function initSignIn({ signedIn }: { signedIn?: () => Promise<void> } = {}): void {
+  if (signedIn) afterSignIn = signedIn;
   ui.form.addEventListener("submit", (event) => void onSubmit(event));
   ui.switchMode.addEventListener("click", () => {
     setSignUpMode(!signUpMode);
