@@ -26,6 +26,7 @@ from reelstack.accounts.email_router import me_router as email_me_router
 from reelstack.accounts.plans_router import admin_router as plans_admin_router
 from reelstack.accounts.plans_router import router as plans_router
 from reelstack.accounts.router import auth_router, me_router, wellknown_router
+from reelstack.accounts.sso_router import router as sso_router
 from reelstack.assets.router import router as assets_router
 from reelstack.catalog.router import router as catalog_router
 from reelstack.db import session_scope
@@ -59,6 +60,7 @@ def viewer_router() -> APIRouter:
     router.include_router(email_me_router)
     router.include_router(auth_router)
     router.include_router(email_auth_router)
+    router.include_router(sso_router)
     router.include_router(plans_router)
     router.include_router(oauth.viewer_router)
     return router

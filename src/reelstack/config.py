@@ -122,6 +122,24 @@ class Settings(BaseSettings):
     smtp_url: SecretStr | None = None
     # The From header (and envelope sender) of every message.
     mail_from: str = "Reelstack <no-reply@localhost>"
+    # Sign-in with an external OpenID Connect provider (SSO); off while the issuer is
+    # unset. The provider must allow the redirect URI <public_url>/v1/auth/sso/callback.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid email profile"
+    # The button's text: "Sign in with <name>".
+    oidc_display_name: str = "single sign-on"
+    # A claim (a string or a list of strings, e.g. groups) mapped onto roles, as JSON:
+    # REELSTACK_OIDC_ROLE_MAP='{"reelstack-admins": "admin", "editors": "editor"}'.
+    # With a map set, the provider decides the role at every SSO sign-in (nothing
+    # mapped: viewer); with none, SSO accounts keep the role they have (new: viewer).
+    oidc_role_claim: str = "groups"
+    oidc_role_map: dict[str, Literal["admin", "editor", "support", "viewer"]] = Field(
+        default_factory=dict
+    )
+    # An SSO sign-in whose verified email matches an existing account is linked to it.
+    oidc_link_by_email: bool = True
 
     @field_validator("mail_from")
     @classmethod
@@ -132,6 +150,12 @@ class Settings(BaseSettings):
                 "'Reelstack <no-reply@example.com>'"
             )
         return value
+
+    @model_validator(mode="after")
+    def _check_oidc(self) -> Settings:
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("REELSTACK_OIDC_ISSUER is set: REELSTACK_OIDC_CLIENT_ID is needed")
+        return self
 
     @model_validator(mode="after")
     def _check_job_timing(self) -> Settings:
@@ -192,6 +216,8 @@ class Settings(BaseSettings):
             flagged.add("demo_password")
         if "*" in self.cors_origins:
             problems.append("REELSTACK_CORS_ALLOW_ORIGINS allows any origin ('*')")
+        if self.oidc_issuer and not self.oidc_issuer.startswith("https://"):
+            problems.append("REELSTACK_OIDC_ISSUER must be an https:// URL")
         for name, field in type(self).model_fields.items():
             value = getattr(self, name)
             if not isinstance(value, SecretStr) or name in flagged:

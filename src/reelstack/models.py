@@ -10,6 +10,7 @@ from reelstack.accounts.models import (
     SigningKey,
     User,
 )
+from reelstack.accounts.sso_models import ExternalIdentity, SsoLogin
 from reelstack.assets.models import Asset, AssetStatus
 from reelstack.billing.models import Plan, Purchase, Rental, Subscription
 from reelstack.catalog.models import Title, TitleKind
@@ -28,6 +29,7 @@ __all__ = [
     "DeviceGrant",
     "EmailPurpose",
     "EmailToken",
+    "ExternalIdentity",
     "Job",
     "JobKind",
     "JobState",
@@ -41,6 +43,7 @@ __all__ = [
     "RefreshToken",
     "Rental",
     "SigningKey",
+    "SsoLogin",
     "Subscription",
     "Title",
     "TitleKind",

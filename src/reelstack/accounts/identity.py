@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from reelstack.accounts.keys import KeyRing
 from reelstack.accounts.service import Auth
+from reelstack.accounts.sso import Provider, build_provider
 from reelstack.accounts.throttle import FailureCounter, LoginThrottle, MemoryCounter, RedisCounter
 from reelstack.accounts.tokens import TokenConfig
 from reelstack.config import Settings
@@ -23,6 +24,8 @@ class Identity:
     auth: Auth
     # In process, or in Redis when REELSTACK_REDIS_URL is set.
     throttle: LoginThrottle
+    # The external OpenID Connect provider (None: SSO is off).
+    sso: Provider | None = None
 
     def close(self) -> None:
         if isinstance(self.throttle.counter, RedisCounter):
@@ -69,4 +72,5 @@ def build_identity(settings: Settings, engine: Engine) -> Identity:
             max_per_ip=settings.login_max_failures_per_ip,
             window_s=settings.login_failure_window_s,
         ),
+        sso=build_provider(settings),
     )
