@@ -3,6 +3,7 @@ are 404 and change nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -12,7 +13,7 @@ from reelstack.assets.models import AssetStatus
 from reelstack.db import session_scope
 from reelstack.runtime import Runtime
 from tests.catalog.factories import make_title_with_asset
-from tests.conftest import bearer, create_viewer, row_counts, sign_in
+from tests.conftest import bearer, create_viewer, row_counts, sign_in, wait_for_job
 
 
 def _titles(session: Session) -> dict[str, str]:
@@ -178,3 +179,24 @@ def test_deleting_the_account_takes_its_rows(client: TestClient, runtime: Runtim
     for table in ("profiles", "devices", "login_sessions", "refresh_tokens", "subscriptions"):
         assert after[table] < before[table], table
     assert client.get("/v1/me", headers=me["headers"]).status_code == 401
+
+
+def test_an_editors_uploads_stay_with_the_service_when_the_account_goes(
+    client: TestClient, runtime: Runtime, clips: dict[str, Path]
+) -> None:
+    editor_id = create_viewer(client, "editor@example.com", plan=None, role="editor")
+    editor = sign_in(client, "editor@example.com")
+    upload = client.post(
+        "/v1/admin/uploads",
+        params={"title": "Editor's cut"},
+        content=clips["landscape"].read_bytes(),
+        headers=editor["headers"],
+    )
+    assert upload.status_code == 201, upload.text
+    asset_id = upload.json()["asset_id"]
+    wait_for_job(client, upload.json()["job_id"])
+    assert client.get(f"/v1/admin/assets/{asset_id}").json()["created_by"] == editor_id
+    assert client.delete("/v1/me", headers=editor["headers"]).status_code == 204
+    kept = client.get(f"/v1/admin/assets/{asset_id}")
+    assert kept.status_code == 200
+    assert kept.json()["created_by"] is None and kept.json()["status"] == "ready"

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from pydantic import TypeAdapter
-from sqlalchemy import BigInteger, Float, Integer, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reelstack.assets.schemas import AudioTrack, Rendition
@@ -49,5 +49,10 @@ class Asset(Base):
         PydanticJSON(TypeAdapter(list[AudioTrack])), default=list
     )
     error: Mapped[str | None] = mapped_column(String(4000))
+    # The staff account that uploaded it (None: an API key, or the account was deleted:
+    # the media stays with the service).
+    created_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ready_at: Mapped[datetime | None] = mapped_column()

@@ -51,6 +51,8 @@ class AssetOut(BaseModel):
     renditions: list[Rendition]
     audio_tracks: list[AudioTrack]
     error: str | None
+    # The uploader's account id (None: an API key, or a deleted account).
+    created_by: str | None
     created_at: datetime
     ready_at: datetime | None
 

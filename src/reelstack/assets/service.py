@@ -72,6 +72,7 @@ def create_asset(
     original_filename: str | None,
     ladder: str,
     max_attempts: int,
+    created_by: str | None = None,
 ) -> tuple[Asset, Job]:
     """Add the asset row and its processing graph; returns the asset and the graph's
     parent job (what a client follows). The caller's transaction commits both."""
@@ -91,6 +92,7 @@ def create_asset(
         next_version=1,
         renditions=[],
         audio_tracks=[],
+        created_by=created_by,
     )
     session.add(asset)
     session.flush()

@@ -9,6 +9,7 @@ from reelstack.errors import BadRequest
 from reelstack.ingest import uploads
 from reelstack.ingest.schemas import TitleKind, UploadOut
 from reelstack.problems import responses
+from reelstack.security import AdminActor
 
 # Mounted under the admin parent router (reelstack.api): /v1/admin/uploads.
 router = APIRouter(tags=["ingest"])
@@ -42,6 +43,7 @@ async def upload(
     request: Request,
     runtime: RuntimeDep,
     executor: ExecutorDep,
+    actor: AdminActor,
     title: Annotated[str, Query(min_length=1, max_length=500)],
     filename: Annotated[str | None, Query(max_length=255)] = None,
     kind: TitleKind = TitleKind.MOVIE,
@@ -58,6 +60,7 @@ async def upload(
         title=title,
         filename=filename,
         kind=kind,
+        created_by=actor.principal.user_id if actor.principal else None,
     )
     # ingest_file has committed the rows by now, so the job is there for the worker.
     executor.submit(result.job_id)

@@ -29,6 +29,7 @@ def ingest_file(
     original_filename: str | None = None,
     kind: TitleKind = TitleKind.MOVIE,
     description: str | None = None,
+    created_by: str | None = None,
 ) -> IngestResult:
     """Validate ``path`` as a video, store it, and create its title, asset and jobs.
 
@@ -51,6 +52,7 @@ def ingest_file(
                 original_filename=original_filename,
                 ladder=settings.ladder,
                 max_attempts=settings.job_max_attempts,
+                created_by=created_by,
             )
             row = catalog_service.create_title(
                 session=session, title=title, kind=kind, description=description

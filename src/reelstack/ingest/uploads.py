@@ -71,6 +71,7 @@ async def receive_upload(
     title: str,
     filename: str | None,
     kind: TitleKind,
+    created_by: str | None = None,
 ) -> IngestResult:
     """Stream an upload to scratch space and ingest it (probe, store, title, asset, job).
 
@@ -89,4 +90,5 @@ async def receive_upload(
             title=title,
             original_filename=filename,
             kind=kind,
+            created_by=created_by,
         )

@@ -49,6 +49,7 @@ export interface AssetOut {
   renditions: Rendition[];
   audio_tracks: AudioTrack[];
   error: string | null;
+  created_by: string | null;
   created_at: string;
   ready_at: string | null;
 }
