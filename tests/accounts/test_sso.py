@@ -5,7 +5,6 @@ and post the provider's sign-in form."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,17 +18,9 @@ from reelstack.app import create_app
 from reelstack.config import Settings
 from reelstack.runtime import build_runtime
 from tests.conftest import bearer, create_viewer
+from tests.oidc_provider import PROVIDER_WARNINGS, User, run_server_in_thread
 
-# The provider under test (not our code) still calls Authlib APIs that Authlib now
-# flags as deprecated; those warnings come from its threads and its import only.
-PROVIDER_WARNINGS = (
-    "ignore::authlib.deprecate.AuthlibDeprecationWarning",
-    "ignore:get_jwt_config:DeprecationWarning",
-)
-pytestmark = [pytest.mark.filterwarnings(w) for w in PROVIDER_WARNINGS]
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from oidc_provider_mock import User, run_server_in_thread
+pytestmark = PROVIDER_WARNINGS
 
 ALICE = User(
     sub="alice-0001",

@@ -1,6 +1,6 @@
-// Which view the app opens on: an email link in the address, an OAuth page's path
-// (/app/activate, /app/authorize), the stored sign-in, or the sign-in form; and the
-// header navigation between the signed-in views.
+// Which view the app opens on: an email link or a single sign-on answer in the address,
+// an OAuth page's path (/app/activate, /app/authorize), the stored sign-in, or the
+// sign-in form; and the header navigation between the signed-in views.
 import { ApiError, getAccount, isSignedIn, setSignedOutHandler } from "./api/client";
 import { initAccount, showAccount } from "./account/accountPage";
 import { initProfiles, showProfiles } from "./account/profilesView";
@@ -9,6 +9,7 @@ import { CONSENT_SIGN_IN_PROMPT, initConsent, showConsent } from "./auth/consent
 import { confirmEmail, takeEmailLink } from "./auth/emailLinks";
 import { initPasswordReset, showResetPassword } from "./auth/passwordReset";
 import { initSignIn, showSignIn } from "./auth/signInView";
+import { finishSso, initSso, ssoErrorMessage, takeSsoReturn } from "./auth/sso";
 import { enterCatalog, watchingProfile } from "./catalog/catalogView";
 import { setProfileRequiredHandler } from "./player/playback";
 import { describe, harness, nav, showNotice } from "./shell";
@@ -83,6 +84,7 @@ async function onHashChange(): Promise<void> {
 /** Wires the views together and opens the first one; `message` is a start-up problem. */
 export async function start(message: string | null): Promise<void> {
   initSignIn({ signedIn });
+  initSso();
   initPasswordReset({ home });
   initActivate();
   initConsent();
@@ -98,6 +100,15 @@ export async function start(message: string | null): Promise<void> {
   setSignedOutHandler(() => showSignIn("Your sign-in has ended: sign in again."));
   window.addEventListener("hashchange", () => void onHashChange());
 
+  // Back from the identity provider: signed in (as after the form), or why not.
+  const sso = takeSsoReturn();
+  if (sso) {
+    const failed =
+      sso.kind === "handoff" ? await finishSso(sso.handoff) : await ssoErrorMessage(sso.code);
+    if (failed === null) await signedIn();
+    else showSignIn(failed);
+    return;
+  }
   const link = takeEmailLink();
   if (link?.kind === "reset") {
     showResetPassword(link.token);

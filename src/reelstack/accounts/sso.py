@@ -170,9 +170,11 @@ def _enabled(provider: Provider | None) -> Provider:
 
 def safe_return_path(value: str | None) -> str:
     """Only a path of the web app: never another origin (no open redirect)."""
-    if not value or not value.startswith("/app/") or "//" in value or "\\" in value:
+    value = (value or "").split("#", 1)[0]
+    path = value.split("?", 1)[0]
+    if not path.startswith("/app/") or "//" in path or "\\" in path:
         return "/app/"
-    return value.split("#", 1)[0]
+    return value
 
 
 def start(*, session: Session, provider: Provider | None, return_to: str | None) -> str:
@@ -320,9 +322,15 @@ def burn_state(*, session: Session, state: str | None) -> None:
 
 
 def exchange(
-    *, session: Session, auth: accounts.Auth, handoff: str, device: DeviceIn | None
+    *,
+    session: Session,
+    auth: accounts.Auth,
+    handoff: str,
+    device_id: str | None,
+    device: DeviceIn | None,
 ) -> TokenOut:
-    """Trade the one-time handoff code for the web app's tokens (a new device)."""
+    """Trade the one-time handoff code for the web app's tokens, on the account's device
+    ``device_id`` (another account's id or an unknown one: a new device)."""
     auth.ring.signing_key()  # loaded before this transaction writes (see KeyRing)
     now = utcnow()
     spent = session.execute(
@@ -340,4 +348,6 @@ def exchange(
     user = accounts.get_user_row(session, spent.user_id)
     if user.status != UserStatus.ACTIVE:
         raise SsoAccountSuspended("this account is suspended")
-    return accounts.open_session(session=session, auth=auth, user=user, device=device)
+    return accounts.open_session(
+        session=session, auth=auth, user=user, device_id=device_id, device=device
+    )

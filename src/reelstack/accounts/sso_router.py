@@ -25,6 +25,8 @@ class SsoConfigOut(BaseModel):
 
 class SsoExchangeIn(Strict):
     handoff: str = Field(min_length=10, max_length=100)
+    # A device this account registered before (the browser keeps it); else a new one.
+    device_id: str | None = Field(default=None, max_length=32)
     device: DeviceIn | None = None
 
 
@@ -89,5 +91,9 @@ def callback(
 def exchange(body: SsoExchangeIn, session: DbSession, identity: IdentityDep) -> TokenOut:
     """Trade the one-time code from the callback for this app's tokens."""
     return sso.exchange(
-        session=session, auth=identity.auth, handoff=body.handoff, device=body.device
+        session=session,
+        auth=identity.auth,
+        handoff=body.handoff,
+        device_id=body.device_id,
+        device=body.device,
     )

@@ -22,6 +22,8 @@ import type {
   Profile,
   SelectProfileIn,
   SignUpIn,
+  SsoConfig,
+  SsoExchangeIn,
   TitlePage,
   TokenOut,
   UserOut,
@@ -154,11 +156,37 @@ export function isSignedIn(): boolean {
   return tokens.access() !== null;
 }
 
+// How this browser's sign-ins name it in the account's device list.
+const WEB_DEVICE = { name: "Web browser", type: "web" } as const;
+
 export async function login(email: string, password: string): Promise<TokenOut> {
-  const body: LoginIn = { email, password, device: { name: "Web browser", type: "web" } };
+  const body: LoginIn = { email, password, device: { ...WEB_DEVICE } };
   const deviceId = tokens.deviceId();
   if (deviceId) body.device_id = deviceId;
   const session = await send<TokenOut>("/v1/auth/login", json(body));
+  tokens.storeSession(session);
+  return session;
+}
+
+/** Whether the server offers single sign-on with an identity provider, and its name. */
+export function getSsoConfig(): Promise<SsoConfig> {
+  return send<SsoConfig>("/v1/auth/sso");
+}
+
+/**
+ * Where the browser goes (a full page load, not a fetch) to sign in at the identity
+ * provider; the server sends it back to `returnTo` (a path under /app/) with `#sso=`.
+ */
+export function ssoStartUrl(returnTo: string): string {
+  return `/v1/auth/sso/start?return_to=${encodeURIComponent(returnTo)}`;
+}
+
+/** Trades the one-time `#sso=` code for this app's tokens, stored as a login's are. */
+export async function exchangeSso(handoff: string): Promise<TokenOut> {
+  const body: SsoExchangeIn = { handoff, device: { ...WEB_DEVICE } };
+  const deviceId = tokens.deviceId();
+  if (deviceId) body.device_id = deviceId;
+  const session = await send<TokenOut>("/v1/auth/sso/exchange", json(body));
   tokens.storeSession(session);
   return session;
 }

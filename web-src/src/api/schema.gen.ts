@@ -374,6 +374,7 @@ export interface SsoConfigOut {
 
 export interface SsoExchangeIn {
   handoff: string;
+  device_id?: string | null;
   device?: DeviceIn | null;
 }
 

@@ -24,6 +24,8 @@ import type {
   ProfileOut,
   SelectProfileIn,
   SignUpIn,
+  SsoConfigOut,
+  SsoExchangeIn,
   TitleOut,
   TitlePage,
   TokenOut,
@@ -49,6 +51,7 @@ export type {
   Problem,
   SelectProfileIn,
   SignUpIn,
+  SsoExchangeIn,
   TitlePage,
   TokenOut,
   UserOut,
@@ -62,6 +65,8 @@ export type Profile = ProfileOut;
 export type Device = DeviceOut;
 export type Account = MeOut;
 export type Plan = PlanOut;
+/** Whether the sign-in page offers "Sign in with <name>" (GET /v1/auth/sso). */
+export type SsoConfig = SsoConfigOut;
 
 /** The `code` of a 403 from POST /v1/playback (see the route's description). */
 export type PlaybackRefusal =
@@ -76,3 +81,11 @@ export type PlaybackRefusal =
 
 /** The `code` of a failed POST /v1/auth/device/approve or /deny (a 404 has none of its own). */
 export type DeviceRefusal = "device_code_expired" | "device_code_used" | "kids_profile";
+
+/** The `#sso_error=` code the server's SSO callback sends the browser back with. */
+export type SsoError =
+  | "sso_failed"
+  | "sso_denied"
+  | "sso_email_taken"
+  | "sso_no_email"
+  | "account_suspended";
