@@ -82,6 +82,16 @@ class Settings(BaseSettings):
     # them through the API; stores without such URLs (local disk) are always streamed.
     delivery_redirect: bool = False
     delivery_url_ttl_s: int = Field(default=300, ge=10, le=7 * 24 * 3600)
+    # Media URLs carry a signed token in the path (/s/<token>/<asset>/v<n>/...), checked
+    # here and at nginx edges: "hmac" (HMAC-SHA256, checked by njs at the edge), "md5"
+    # (stock nginx secure_link, many CDNs) or "off" (plain /media/... URLs, development).
+    url_signing: Literal["hmac", "md5", "off"] = "hmac"
+    # The shared secret of that signature (edges get the same; refused at its demo
+    # default in production). Letters, digits, "-" and "_" only: it goes into nginx.conf.
+    url_signing_secret: SecretStr = SecretStr("reelstack-demo-url-signing-secret")
+    # Where players fetch media: an edge or CDN origin, e.g. https://cdn.example.com.
+    # Unset: the API's own origin (the URL the request came to).
+    delivery_base_url: str | None = None
     # Start the in-process executor with the API (embedded topology).
     embedded_worker: bool = True
     # "production" refuses to start with demo secrets, wildcard CORS or a weak admin key.
@@ -151,6 +161,15 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("url_signing_secret")
+    @classmethod
+    def _check_url_signing_secret(cls, value: SecretStr) -> SecretStr:
+        if re.fullmatch(r"[A-Za-z0-9_-]{16,200}", value.get_secret_value()) is None:
+            raise ValueError(
+                "REELSTACK_URL_SIGNING_SECRET must be 16 to 200 letters, digits, '-' or '_'"
+            )
+        return value
+
     @model_validator(mode="after")
     def _check_oidc(self) -> Settings:
         if self.oidc_issuer and not self.oidc_client_id:
@@ -216,6 +235,8 @@ class Settings(BaseSettings):
             flagged.add("demo_password")
         if "*" in self.cors_origins:
             problems.append("REELSTACK_CORS_ALLOW_ORIGINS allows any origin ('*')")
+        if self.url_signing == "off":
+            problems.append("REELSTACK_URL_SIGNING is off: media URLs would be unsigned")
         if self.oidc_issuer and not self.oidc_issuer.startswith("https://"):
             problems.append("REELSTACK_OIDC_ISSUER must be an https:// URL")
         for name, field in type(self).model_fields.items():

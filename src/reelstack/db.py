@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import enum
+import fcntl
+import os
 import threading
 import uuid
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -146,28 +149,58 @@ class WalCheckpointer(threading.Thread):
                 del engine
 
 
-_SQLITE_WRITE_LOCKS: dict[int, threading.Lock] = {}
+@dataclass
+class _WriterLock:
+    """One engine's writer lock: a thread lock, and for a database file also an
+    ``flock`` on a file beside it, which queues the writers of other processes
+    (``REELSTACK_API_WORKERS`` > 1) the same way."""
+
+    thread_lock: threading.Lock
+    lock_file: int | None
+
+
+_SQLITE_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, _WriterLock] = weakref.WeakKeyDictionary()
 _SQLITE_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> _WriterLock:
+    with _SQLITE_WRITE_LOCKS_GUARD:
+        found = _SQLITE_WRITE_LOCKS.get(engine)
+        if found is None:
+            database = engine.url.database
+            lock_file = None
+            if database and database != ":memory:" and not database.startswith("file:"):
+                lock_file = os.open(f"{database}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
+                weakref.finalize(engine, os.close, lock_file)
+            found = _WriterLock(threading.Lock(), lock_file)
+            _SQLITE_WRITE_LOCKS[engine] = found
+        return found
 
 
 @contextmanager
 def serialized_writes(session: Session) -> Iterator[None]:
     """Run a short write transaction under this process's writer lock on SQLite.
 
-    SQLite has one writer at a time; a thread that meets the lock sleeps in SQLite's
-    busy handler in growing steps (1, 2, 5, 10... ms) and tails grow to hundreds of ms
-    under load. Queuing writers on a Python lock first wakes each one as soon as the
-    previous commits. Other databases lock rows themselves: this is a no-op there.
+    SQLite has one writer at a time; a thread or process that meets the lock sleeps in
+    SQLite's busy handler in growing steps (1, 2, 5, 10... ms) and tails grow to hundreds
+    of ms under load. Queuing writers on a lock first (a thread lock, then an ``flock``
+    shared with the other API processes) wakes each one as soon as the previous commits.
+    Other databases lock rows themselves: this is a no-op there.
     """
     bind = session.get_bind()
     if bind.dialect.name != "sqlite":
         yield
         return
-    key = id(bind.engine if isinstance(bind, Connection) else bind)
-    with _SQLITE_WRITE_LOCKS_GUARD:
-        lock = _SQLITE_WRITE_LOCKS.setdefault(key, threading.Lock())
-    with lock:
-        yield
+    lock = _writer_lock(bind.engine if isinstance(bind, Connection) else bind)
+    with lock.thread_lock:
+        if lock.lock_file is None:
+            yield
+            return
+        fcntl.flock(lock.lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.lock_file, fcntl.LOCK_UN)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from reelstack.assets.models import AssetStatus
@@ -72,9 +74,13 @@ def test_playback_of_ready_title(client: TestClient, runtime: Runtime) -> None:
     resp = client.post("/v1/playback", json={"title_id": title_id}, headers=viewer_headers(client))
     assert resp.status_code == 201
     body = resp.json()
-    # Versioned, immutable URLs: a re-publish never changes what they return.
-    assert body["hls"] == f"/media/{asset_id}/v1/master.m3u8"
-    assert body["dash"] == f"/media/{asset_id}/v1/manifest.mpd"
+    # Versioned, immutable URLs (a re-publish never changes what they return), signed for
+    # the session: http://<origin>/s/<expires>.<session id>.<signature>/<asset>/v1/...
+    signed = re.compile(
+        rf"^http://testserver/s/[0-9]+\.{body['session_id']}\.[A-Za-z0-9_-]{{43}}/{asset_id}/v1/"
+    )
+    assert signed.match(body["hls"]) and body["hls"].endswith("/master.m3u8")
+    assert signed.match(body["dash"]) and body["dash"].endswith("/manifest.mpd")
     assert body["session_id"] and body["expires_at"]
     listed = client.get(f"/v1/titles/{title_id}").json()
     assert listed["status"] == "ready"

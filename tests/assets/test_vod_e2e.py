@@ -89,8 +89,10 @@ def test_upload_transcode_and_serve(
     master = client.get(play["hls"], headers={"Origin": "http://other.example"})
     assert master.status_code == 200
     assert master.headers["content-type"].startswith("application/vnd.apple.mpegurl")
-    # The URL names one immutable version: manifests are cacheable for a year too.
-    assert play["hls"] == f"/media/{ids['asset_id']}/v1/master.m3u8"
+    # The URL names one immutable version (manifests are cacheable for a year too), behind
+    # the session's token.
+    assert play["hls"].startswith("http://testserver/s/")
+    assert play["hls"].endswith(f"/{ids['asset_id']}/v1/master.m3u8")
     assert master.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert master.headers["access-control-allow-origin"] == "*"
     assert "#EXT-X-STREAM-INF" in master.text and 'CODECS="avc1.' in master.text
@@ -139,6 +141,11 @@ def test_upload_transcode_and_serve(
     assert client.get(f"{base}/../../source/original.mp4").status_code == 404
     assert client.get(f"{base}/../source/original.mp4").status_code == 404
     assert client.get(f"/media/{ids['asset_id']}/master.m3u8").status_code == 404
+    # Without the token: only the poster is public.
+    plain = client.get(f"/media/{ids['asset_id']}/v1/master.m3u8")
+    assert plain.status_code == 403 and plain.json()["code"] == "signed_url_required"
+    tampered = base.replace("/s/", "/s/9", 1)
+    assert client.get(f"{tampered}/master.m3u8").json()["code"] == "invalid_url_token"
     assert client.get(f"{base}/nope.m4s").json()["code"] == "not_found"
 
 

@@ -3,6 +3,7 @@ rental clocks, the plan's resolution cap, and race-free stream leases."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
@@ -180,10 +181,10 @@ def test_the_plans_resolution_cap_limits_the_renditions(
     create_viewer(client, "sd@example.com", plan="basic")  # up to 720
     hd = _play(client, sign_in(client, "hd@example.com"), title_id).json()
     sd = _play(client, sign_in(client, "sd@example.com"), title_id).json()
-    assert hd["max_height"] == 1080 and hd["hls"].startswith("/media/")
+    assert hd["max_height"] == 1080 and hd["hls"].startswith("http://testserver/s/")
     assert sd["max_height"] == 720
-    assert sd["hls"] == f"/v1/playback/{sd['session_id']}/master.m3u8"
-    assert sd["dash"] == f"/v1/playback/{sd['session_id']}/manifest.mpd"
+    assert sd["hls"] == f"http://testserver/v1/playback/{sd['session_id']}/master.m3u8"
+    assert sd["dash"] == f"http://testserver/v1/playback/{sd['session_id']}/manifest.mpd"
 
 
 @pytest.mark.parametrize("limit", [2])
@@ -235,10 +236,15 @@ def test_the_session_manifests_leave_out_the_taller_renditions(
     assert master.headers["content-type"].startswith("application/vnd.apple.mpegurl")
     assert master.headers["cache-control"] == "private, no-store"
     assert "RESOLUTION=1280x720" in master.text and "1920x1080" not in master.text
-    assert f"/media/{asset_id}/v1/video-0.m3u8" in master.text
+    # The renditions' URLs carry the session's token (signed media prefix).
+    signed = f"http://testserver/s/[0-9]+\\.{play['session_id']}\\.[A-Za-z0-9_-]+/{asset_id}/v1/"
+    rendition = re.search(signed + "video-0.m3u8", master.text)
+    # The token opens the version (this test stored no playlist there: 404, not 403).
+    assert rendition is not None
+    assert client.get(rendition.group(0)).json()["code"] == "not_found"
     mpd = client.get(play["dash"])
     assert mpd.status_code == 200 and 'height="1080"' not in mpd.text and 'height="720"' in mpd.text
-    assert f"<BaseURL>/media/{asset_id}/v1/</BaseURL>" in mpd.text
+    assert re.search(f"<BaseURL>{signed}</BaseURL>", mpd.text)
     assert client.get(f"/v1/playback/{play['session_id']}/poster.jpg").status_code == 404
     # Once the session ends, its manifests are gone.
     client.delete(f"/v1/playback/{play['session_id']}", headers=who["headers"])

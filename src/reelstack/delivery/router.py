@@ -9,6 +9,7 @@ the store's own time-limited URL when it has one (S3).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request, Response
@@ -16,9 +17,12 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from reelstack.delivery.signing import Verdict, url_signer
 from reelstack.deps import RuntimeDep
-from reelstack.errors import BadRequest, NotFound, RangeNotSatisfiable
+from reelstack.errors import BadRequest, Forbidden, Gone, NotFound, RangeNotSatisfiable
+from reelstack.media.ffmpeg import POSTER_NAME
 from reelstack.problems import responses
+from reelstack.runtime import Runtime
 from reelstack.storage import InvalidKey, ObjectNotFound, media_version_key
 
 router = APIRouter(tags=["delivery"])
@@ -34,6 +38,26 @@ CONTENT_TYPES = {
 # Every URL names one immutable published version, manifests included.
 IMMUTABLE = "public, max-age=31536000, immutable"
 _PATH = re.compile(r"^v([1-9][0-9]{0,8})/([A-Za-z0-9][A-Za-z0-9._-]{0,127})$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# Files of a version served at plain URLs even while signing is on: catalog artwork.
+PUBLIC_FILES = frozenset({POSTER_NAME})
+
+
+class SignedUrlRequired(Forbidden):
+    code = "signed_url_required"
+    title = "A signed URL is required"
+
+
+class InvalidUrlToken(Forbidden):
+    code = "invalid_url_token"
+    title = "Invalid media URL token"
+
+
+class UrlTokenExpired(Gone):
+    code = "url_token_expired"
+    title = "Media URL expired"
+
+
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -52,22 +76,68 @@ def _suffix(name: str) -> str:
         206: {"description": "Part of the file, for a Range request"},
         304: {"description": "Not modified (If-None-Match)"},
         307: {"description": "Redirect to the object store (when configured)"},
-        **responses(400, 404, 416),
+        **responses(400, 403, 404, 416),
     },
 )
 async def media_file(asset_id: str, path: str, request: Request, runtime: RuntimeDep) -> Response:
-    """A manifest, segment or image of a published media version (``v{n}/name``), with
-    Range, ETag, conditional GET and year-long immutable caching."""
+    """A published media version's file (``v{n}/name``) at a plain URL: its poster (public
+    artwork) always, the rest only while URL signing is off (development). With Range,
+    ETag, conditional GET and year-long immutable caching."""
     match = _PATH.match(path)
-    suffix = _suffix(path)
-    if match is None or suffix not in CONTENT_TYPES:
+    if match is None:
         raise NotFound(f"no media file {path!r} for asset {asset_id}")
+    name = match.group(2)
+    if runtime.settings.url_signing != "off" and name not in PUBLIC_FILES:
+        raise SignedUrlRequired(
+            "media is served at signed URLs: start playback (POST /v1/playback) for them"
+        )
+    return await serve_media(runtime, request, asset_id, int(match.group(1)), name)
+
+
+@router.head("/s/{token}/{asset_id}/v{version}/{name}", include_in_schema=False)
+@router.get(
+    "/s/{token}/{asset_id}/v{version}/{name}",
+    operation_id="getSignedMediaFile",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "The file (manifest, segment or image)"},
+        206: {"description": "Part of the file, for a Range request"},
+        304: {"description": "Not modified (If-None-Match)"},
+        307: {"description": "Redirect to the object store (when configured)"},
+        **responses(400, 403, 404, 410, 416),
+    },
+)
+async def signed_media_file(
+    token: str, asset_id: str, version: int, name: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    """A file of a published media version behind a signed token (``POST /v1/playback``
+    hands these URLs out; relative URLs in its manifests inherit the token). A bad
+    token is 403 ``invalid_url_token``, an expired one 410 ``url_token_expired``: the
+    same answers an nginx edge gives for the same token."""
+    signer = url_signer(runtime.settings)
+    if signer is None:
+        raise NotFound("URL signing is off: media is at /media/...")
+    verdict = signer.verify(token, asset_id=asset_id, version=version, now=time.time())
+    if verdict is Verdict.EXPIRED:
+        raise UrlTokenExpired("this media URL has expired: start playback again")
+    if verdict is not Verdict.OK:
+        raise InvalidUrlToken("this media URL's token is not valid for this file")
+    return await serve_media(runtime, request, asset_id, version, name)
+
+
+async def serve_media(
+    runtime: Runtime, request: Request, asset_id: str, version: int, name: str
+) -> Response:
+    """Stream one file of a published version from storage (or redirect to the store)."""
+    suffix = _suffix(name)
+    if suffix not in CONTENT_TYPES or _NAME.match(name) is None or version < 1:
+        raise NotFound(f"no media file {name!r} in version {version} of asset {asset_id}")
     storage = runtime.storage
     try:
-        key = media_version_key(asset_id, int(match.group(1)), match.group(2))
+        key = media_version_key(asset_id, version, name)
         obj = await run_in_threadpool(storage.stat, key)
     except (InvalidKey, ObjectNotFound, ValueError) as exc:
-        raise NotFound(f"no media file {path!r} for asset {asset_id}") from exc
+        raise NotFound(f"no media file {name!r} in version {version} of asset {asset_id}") from exc
     headers = {
         "etag": f'"{obj.etag.strip(chr(34))}"',
         "cache-control": IMMUTABLE,

@@ -16,6 +16,11 @@ def media_url(asset_id: str, version: int, name: str) -> str:
     return f"{MEDIA_ROOT}/{asset_id}/v{version}/{name}"
 
 
+def signed_media_url(token: str, asset_id: str, version: int, name: str) -> str:
+    """The same file behind a signed token (reelstack.delivery.signing)."""
+    return f"/s/{token}/{asset_id}/v{version}/{name}"
+
+
 def hls_url(asset_id: str, version: int) -> str:
     return media_url(asset_id, version, MASTER_NAME)
 

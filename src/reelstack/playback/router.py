@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 
@@ -28,11 +28,15 @@ from reelstack.security import (
 router = APIRouter(prefix="/playback", tags=["playback"])
 
 
-def _config(runtime: Runtime) -> service.PlaybackConfig:
-    return service.PlaybackConfig(
-        ttl_s=runtime.settings.playback_ttl_s,
-        heartbeat_interval_s=runtime.settings.playback_heartbeat_interval_s,
-    )
+def _config(runtime: Runtime, request: Request | None = None) -> service.PlaybackConfig:
+    """The playback rules; with the request, also where its media URLs point (the
+    configured edge or CDN, else the origin the request came to) and how they are
+    signed."""
+    settings = runtime.settings
+    base = ""
+    if request is not None:
+        base = (settings.delivery_base_url or str(request.base_url)).rstrip("/")
+    return service.PlaybackConfig.from_settings(settings, media_base=base)
 
 
 @router.post(
@@ -46,6 +50,7 @@ def _config(runtime: Runtime) -> service.PlaybackConfig:
 )
 async def start_playback(
     body: PlaybackRequest,
+    request: Request,
     runtime: RuntimeDep,
     identity: IdentityDep,
     credentials: BearerCredentials,
@@ -58,7 +63,9 @@ async def start_playback(
     """
     # The hottest viewer route runs in ONE worker-thread hop (token check, entitlement,
     # lease, commit) instead of one per dependency: the hops cost more than the queries.
-    return await run_in_threadpool(_start_playback, runtime, identity, credentials, body.title_id)
+    return await run_in_threadpool(
+        _start_playback, runtime, identity, credentials, body.title_id, _config(runtime, request)
+    )
 
 
 def _start_playback(
@@ -66,13 +73,14 @@ def _start_playback(
     identity: Identity,
     credentials: HTTPAuthorizationCredentials | None,
     title_id: str,
+    config: service.PlaybackConfig,
 ) -> PlaybackOut:
     with session_scope(runtime.sessions) as session:
         return service.start_playback(
             session=session,
             principal=principal_from(session, identity, credentials),
             title_id=title_id,
-            config=_config(runtime),
+            config=config,
         )
 
 
@@ -120,10 +128,14 @@ def stop(session_id: str, session: DbSession, principal: CurrentPrincipal) -> Re
     response_class=Response,
 )
 def session_manifest(
-    session_id: str, name: str, session: DbSession, runtime: RuntimeDep
+    session_id: str, name: str, request: Request, session: DbSession, runtime: RuntimeDep
 ) -> Response:
     """The session's master playlist or MPD, limited to its plan's resolution."""
     text, media_type = service.session_manifest(
-        session=session, storage=runtime.storage, session_id=session_id, name=name
+        session=session,
+        storage=runtime.storage,
+        session_id=session_id,
+        name=name,
+        config=_config(runtime, request),
     )
     return Response(text, media_type=media_type, headers={"Cache-Control": "private, no-store"})

@@ -14,8 +14,10 @@ from reelstack.accounts.schemas import Principal
 from reelstack.assets import service as assets_service
 from reelstack.billing import service as billing
 from reelstack.catalog import service as catalog_service
+from reelstack.config import Settings
 from reelstack.db import UTCDateTime, serialized_writes, utcnow
 from reelstack.delivery import urls
+from reelstack.delivery.signing import Signer, url_signer
 from reelstack.errors import AssetNotReady, Gone, NotFound
 from reelstack.media.ffmpeg import MPD_NAME
 from reelstack.media.limits import limit_hls_master, limit_mpd
@@ -39,6 +41,30 @@ class SessionEnded(Gone):
 class PlaybackConfig:
     ttl_s: int
     heartbeat_interval_s: int
+    # Where players fetch media (an edge, a CDN, or this API's own origin), no slash at
+    # the end; "" gives same-origin paths.
+    media_base: str = ""
+    # Signs media URLs (None: plain /media/... URLs, signing off).
+    signer: Signer | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, media_base: str = "") -> PlaybackConfig:
+        return cls(
+            ttl_s=settings.playback_ttl_s,
+            heartbeat_interval_s=settings.playback_heartbeat_interval_s,
+            media_base=media_base,
+            signer=url_signer(settings),
+        )
+
+    def media_prefix(self, asset_id: str, version: int, session_id: str, expires: datetime) -> str:
+        """The URL prefix of a session's media version, ending in "/": signed for the
+        session and its lifetime, so the manifests' relative URLs inherit the token."""
+        if self.signer is None:
+            return f"{self.media_base}{urls.media_url(asset_id, version, '')}"
+        token = self.signer.token(
+            asset_id=asset_id, version=version, session_id=session_id, expires=expires
+        )
+        return f"{self.media_base}{urls.signed_media_url(token, asset_id, version, '')}"
 
     @property
     def lease_s(self) -> int:
@@ -124,18 +150,19 @@ def start_playback(
         # thread hop to the request's own commit, or requests queued on the lock could take
         # every worker thread while the holder waits for one to commit (a deadlock).
         session.commit()
-    hls = urls.hls_url(asset.id, asset.version)
-    dash = urls.dash_url(asset.id, asset.version)
+    prefix = config.media_prefix(asset.id, asset.version, row.id, row.expires_at)
+    hls, dash = f"{prefix}{MASTER_NAME}", f"{prefix}{MPD_NAME}"
     if any(height > row.max_height for height in asset.rendition_heights):
-        # The session's own manifests, without the renditions above the plan's limit.
-        hls = f"/v1/playback/{row.id}/{MASTER_NAME}"
-        dash = f"/v1/playback/{row.id}/{MPD_NAME}"
+        # The session's own manifests, without the renditions above the plan's limit
+        # (theirs point at the signed media prefix).
+        hls = f"{config.media_base}/v1/playback/{row.id}/{MASTER_NAME}"
+        dash = f"{config.media_base}/v1/playback/{row.id}/{MPD_NAME}"
     return PlaybackOut(
         session_id=row.id,
         title_id=row.title_id,
         hls=hls,
         dash=dash,
-        poster=urls.poster_url(asset.id, asset.version),
+        poster=f"{config.media_base}{urls.poster_url(asset.id, asset.version)}",
         expires_at=row.expires_at,
         heartbeat_interval_s=row.heartbeat_interval_s,
         lease_expires_at=row.lease_expires_at,
@@ -204,7 +231,7 @@ def list_live(*, session: Session, principal: Principal) -> list[PlaybackSession
 
 
 def session_manifest(
-    *, session: Session, storage: Storage, session_id: str, name: str
+    *, session: Session, storage: Storage, session_id: str, name: str, config: PlaybackConfig
 ) -> tuple[str, str]:
     """The session's own master playlist or MPD (renditions above its limit left out),
     and its content type. The session id is the credential here: players fetch manifests
@@ -216,7 +243,7 @@ def session_manifest(
     if row.ended_at is not None or row.expires_at <= now:
         raise SessionEnded("this playback session has ended; start a new one")
     text = storage.read_bytes(media_version_key(row.asset_id, row.version, name)).decode()
-    base = urls.media_url(row.asset_id, row.version, "")
+    base = config.media_prefix(row.asset_id, row.version, row.id, row.expires_at)
     if name == MASTER_NAME:
         return limit_hls_master(text, max_height=row.max_height, base=base), HLS_TYPE
     return limit_mpd(text, max_height=row.max_height, base=base), DASH_TYPE
