@@ -24,6 +24,7 @@ from reelstack.security import ADMIN_KEY_FILE
 
 STRONG = "k" * 20 + "Q7pX2vR9sT4wY6zA8bC1dE3fG5"  # 46 chars, not a demo value
 KEY_SECRET = "t" * 20 + "m4Nq8Lw2Zr6Vb1Xc5Hj9Kd3Fg7"  # the signing keys' secret
+URL_SECRET = "u" * 20 + "p3Wq7Er1Ty5Ui9Op2As6Df0Gh4"  # the media URLs' signing secret
 
 
 def _prod(tmp_path: Path, **overrides: object) -> Settings:
@@ -33,6 +34,7 @@ def _prod(tmp_path: Path, **overrides: object) -> Settings:
         "admin_api_key": STRONG,
         "cors_allow_origins": "https://watch.example.com",
         "token_key_secret": KEY_SECRET,
+        "url_signing_secret": URL_SECRET,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -69,13 +71,8 @@ def test_each_unsafe_setting_is_named(
     assert expected in str(refused.value)
 
 
-class _WithSigningSecret(Settings):
-    # A secret with a built-in default, as a later feature might add one.
-    url_signing_secret: SecretStr = SecretStr("demo-url-signing-secret-0123456789abcdef")
-
-
 def test_a_secret_left_at_its_demo_default_is_refused(tmp_path: Path) -> None:
-    demo = _WithSigningSecret(
+    demo = Settings(
         data_dir=tmp_path,
         env="production",
         admin_api_key=SecretStr(STRONG),
@@ -85,6 +82,10 @@ def test_a_secret_left_at_its_demo_default_is_refused(tmp_path: Path) -> None:
     assert demo.production_problems() == ["REELSTACK_URL_SIGNING_SECRET has its demo default"]
     changed = demo.model_copy(update={"url_signing_secret": SecretStr("s" * 48)})
     assert changed.production_problems() == []
+    unsigned = changed.model_copy(update={"url_signing": "off"})
+    assert unsigned.production_problems() == [
+        "REELSTACK_URL_SIGNING is off: media URLs would be unsigned"
+    ]
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
@@ -181,6 +182,7 @@ def test_cli_serves_safe_production(
     monkeypatch.setenv("REELSTACK_ADMIN_API_KEY", STRONG)
     monkeypatch.setenv("REELSTACK_CORS_ALLOW_ORIGINS", "https://watch.example.com")
     monkeypatch.setenv("REELSTACK_TOKEN_KEY_SECRET", KEY_SECRET)
+    monkeypatch.setenv("REELSTACK_URL_SIGNING_SECRET", URL_SECRET)
     result = CliRunner().invoke(cli_app, ["api"])
     assert result.exit_code == 0, result.output
     assert cli_env[0].env == "production"
@@ -193,6 +195,7 @@ def test_production_refuses_a_demo_password(tmp_path: Path) -> None:
         admin_api_key=SecretStr("k" * 48),
         cors_allow_origins="https://tv.example.com",
         token_key_secret=SecretStr(KEY_SECRET),
+        url_signing_secret=SecretStr(URL_SECRET),
         demo_password=SecretStr("a long and private password"),
     )
     problems = settings.production_problems()
