@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from reelstack.cli import accounts_cmd, package_cmd
+from reelstack.cli import accounts_cmd, edge_cmd, package_cmd
 from reelstack.cli.signals import terminate_as_interrupt
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ app = typer.Typer(no_args_is_help=True, help="Reelstack: an open-source OTT back
 console = Console(stderr=True)
 package_cmd.register(app)
 accounts_cmd.register(app)
+edge_cmd.register(app)
 
 
 def _settings() -> Settings:

@@ -32,7 +32,7 @@ from datetime import datetime
 from reelstack.config import Settings
 
 TOKEN_PATTERN = re.compile(
-    r"^(?P<exp>[0-9]{1,12})\.(?P<sid>[0-9a-f]{32})\.(?P<sig>[A-Za-z0-9_-]{22,43})$"
+    r"^(?P<exp>[1-9][0-9]{0,11})\.(?P<sid>[0-9a-f]{32})\.(?P<sig>[A-Za-z0-9_-]{22,43})$"
 )
 
 
