@@ -27,6 +27,7 @@ from reelstack.accounts.plans_router import admin_router as plans_admin_router
 from reelstack.accounts.plans_router import router as plans_router
 from reelstack.accounts.router import auth_router, me_router, wellknown_router
 from reelstack.accounts.sso_router import router as sso_router
+from reelstack.assets.router import edge_router
 from reelstack.assets.router import router as assets_router
 from reelstack.catalog.router import router as catalog_router
 from reelstack.db import session_scope
@@ -74,6 +75,7 @@ def admin_router() -> APIRouter:
     )
     router.include_router(ingest_router)
     router.include_router(assets_router)
+    router.include_router(edge_router)
     router.include_router(jobs_router)
     router.include_router(users_admin_router)
     router.include_router(plans_admin_router)

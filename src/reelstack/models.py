@@ -11,7 +11,7 @@ from reelstack.accounts.models import (
     User,
 )
 from reelstack.accounts.sso_models import ExternalIdentity, SsoLogin
-from reelstack.assets.models import Asset, AssetStatus
+from reelstack.assets.models import Asset, AssetStatus, MediaPurge
 from reelstack.billing.models import Plan, Purchase, Rental, Subscription
 from reelstack.catalog.models import Title, TitleKind
 from reelstack.db import Base
@@ -34,6 +34,7 @@ __all__ = [
     "JobKind",
     "JobState",
     "LoginSession",
+    "MediaPurge",
     "OAuthClient",
     "OutboxEmail",
     "Plan",

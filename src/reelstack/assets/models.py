@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reelstack.assets.schemas import AudioTrack, Rendition
+from reelstack.assets.schemas import AudioTrack, PurgeAction, Rendition
 from reelstack.db import Base, PydanticJSON, enum_type, new_id, utcnow
 
 
@@ -56,3 +56,13 @@ class Asset(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ready_at: Mapped[datetime | None] = mapped_column()
+
+
+class MediaPurge(Base):
+    __tablename__ = "media_purges"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # No foreign key: a deleted asset's revocation outlives its row.
+    asset_id: Mapped[str] = mapped_column(String(32), index=True)
+    action: Mapped[PurgeAction] = mapped_column(enum_type(PurgeAction, "purge_action"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,17 +1,28 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from reelstack.assets import service
-from reelstack.assets.schemas import AssetOut, ReprocessIn, ReprocessOut
+from reelstack.assets import purges, service
+from reelstack.assets.schemas import (
+    AssetOut,
+    PurgeAction,
+    PurgeFeed,
+    PurgeIn,
+    PurgeOut,
+    ReprocessIn,
+    ReprocessOut,
+)
 from reelstack.deps import DbSession, ExecutorDep, RuntimeDep
 from reelstack.problems import responses
 from reelstack.uow import on_commit
 
-# Mounted under the admin parent router (reelstack.api): /v1/admin/assets.
+# Mounted under the admin parent router (reelstack.api): /v1/admin/assets and
+# /v1/admin/edge.
 router = APIRouter(prefix="/assets", tags=["assets"])
+edge_router = APIRouter(prefix="/edge", tags=["edge"])
 
 
 @router.get(
@@ -68,3 +79,25 @@ def delete_asset(
         partial(service.discard_asset_objects, storage=runtime.storage, asset_id=asset_id),
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{asset_id}/purge",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=PurgeOut,
+    operation_id="purgeAsset",
+    responses=responses(404),
+)
+def purge_asset(asset_id: str, body: PurgeIn, session: DbSession) -> PurgeOut:
+    """Tell the edges to drop their cached copies of this asset's media (``revoke``:
+    and to refuse its URLs from now on, whatever their token). Edges apply it within
+    seconds of polling the feed."""
+    service.get_asset(session=session, asset_id=asset_id)
+    action = PurgeAction.REVOKE if body.revoke else PurgeAction.PURGE
+    return purges.record(session=session, asset_id=asset_id, action=action)
+
+
+@edge_router.get("/purges", response_model=PurgeFeed, operation_id="listEdgePurges")
+def list_purges(session: DbSession, after: Annotated[int, Query(ge=0)] = 0) -> PurgeFeed:
+    """The purge records after ``after``, oldest first (at most 1000): what an edge polls."""
+    return purges.feed(session=session, after=after)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Literal
 
@@ -91,3 +92,32 @@ class ReprocessIn(BaseModel):
 class ReprocessOut(BaseModel):
     asset_id: str
     job_id: str
+
+
+class PurgeAction(enum.StrEnum):
+    # Drop the cached copies (the next request refetches from the origin).
+    PURGE = "purge"
+    # Refuse the asset's URLs at the edge, whatever their token (unpublished, deleted).
+    REVOKE = "revoke"
+
+
+class PurgeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    asset_id: str
+    action: PurgeAction
+    created_at: datetime
+
+
+class PurgeFeed(BaseModel):
+    items: list[PurgeOut]
+    # Ask for the records after this one next time.
+    last_seq: int
+
+
+class PurgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Also refuse the asset's URLs from now on (unpublished or taken down).
+    revoke: bool = False

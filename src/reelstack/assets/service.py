@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from reelstack.assets.models import Asset, AssetStatus
-from reelstack.assets.schemas import AssetSummary, TranscodeOutput
+from reelstack.assets.models import Asset, AssetStatus, MediaPurge
+from reelstack.assets.schemas import AssetSummary, PurgeAction, TranscodeOutput
 from reelstack.db import new_id, utcnow
 from reelstack.errors import Conflict, InvalidMedia, NotFound
 from reelstack.jobs import service as job_service
@@ -240,5 +240,7 @@ def delete_asset(*, session: Session, asset_id: str) -> list[str]:
     )
     job_service.delete_for_subject(session=session, subject_type=SUBJECT, subject_id=asset.id)
     session.delete(asset)
+    # Edges refuse its URLs from now on (their cached copies included).
+    session.add(MediaPurge(asset_id=asset_id, action=PurgeAction.REVOKE))
     session.flush()
     return running
