@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -234,7 +235,7 @@ def test_renderer_refuses_what_would_break_the_config(tmp_path: Path) -> None:
 def test_config_never_keys_the_cache_on_the_token(tmp_path: Path) -> None:
     for scheme in Scheme:
         files = render_edge(_edge_config(tmp_path, "http://127.0.0.1:8000", scheme))
-        assert 'proxy_cache_key "$asset/v$ver/$file$slice_range";' in files.conf
+        assert 'proxy_cache_key "$asset/v$ver/$file$slice_range:g$asset_generation";' in files.conf
         assert "$token" not in next(
             line for line in files.conf.splitlines() if "proxy_cache_key" in line
         )
@@ -498,6 +499,85 @@ def test_edges_fill_from_a_shield(
 
 
 @needs_nginx
+def _start_edge_run(tmp_path: Path, scheme: Scheme, args: list[str]) -> subprocess.Popen[bytes]:
+    """`reelstack edge run` as its own process (the real command), logging to run.log."""
+    env = {
+        **os.environ,
+        "REELSTACK_DATA_DIR": str(tmp_path / "var"),
+        "REELSTACK_URL_SIGNING": scheme.value,
+        "REELSTACK_URL_SIGNING_SECRET": SECRET,
+    }
+    args = [*args, "--prefix", str(tmp_path / "edge"), "--cache-dir", str(tmp_path / "cache")]
+    if os.geteuid() == 0:
+        args += ["--user", "root"]
+    with (tmp_path / "run.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "reelstack", "edge", "run", *args],
+            env=env,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+        )
+
+
+def _until(tmp_path: Path, proc: subprocess.Popen[bytes], check: Any, what: str) -> Any:
+    """Poll ``check()`` until it returns something true (10 s at most)."""
+    deadline = time.monotonic() + 10
+    while True:
+        assert proc.poll() is None, (tmp_path / "run.log").read_text()
+        try:
+            found = check()
+        except httpx.TransportError:
+            found = None
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"{what}: {(tmp_path / 'run.log').read_text()}"
+        time.sleep(0.1)
+
+
+def test_edge_run_applies_purges_and_revocations_from_the_feed(
+    tmp_path: Path, origin: tuple[str, CountingApp], runtime: Runtime, scheme: Scheme
+) -> None:
+    from reelstack.assets import purges
+    from reelstack.assets.schemas import PurgeAction
+    from reelstack.db import session_scope
+
+    _put(runtime, SEGMENT, b"purge" * 1000)
+    listen = f"127.0.0.1:{_free_port()}"
+    url = _url(f"http://{listen}", _token(scheme))
+    args = ["--origin", origin[0], "--listen", listen, "--api-url", origin[0]]
+    args += ["--api-key", ADMIN_HEADERS["Authorization"].split()[1], "--poll-s", "0.3"]
+    proc = _start_edge_run(tmp_path, scheme, args)
+    try:
+        first = _until(tmp_path, proc, lambda: httpx.get(url, timeout=1), "edge up")
+        assert first.headers["x-cache-status"] == "MISS"
+        assert httpx.get(url).headers["x-cache-status"] == "HIT"
+        with session_scope(runtime.sessions) as s:
+            purges.record(session=s, asset_id=ASSET, action=PurgeAction.PURGE)
+        # Within the poll period and a reload, the cached copy is no longer found.
+        refetched = _until(
+            tmp_path,
+            proc,
+            lambda: (r := httpx.get(url)).headers.get("x-cache-status") == "MISS" and r,
+            "purge applied",
+        )
+        assert refetched.content == b"purge" * 1000
+        assert httpx.get(url).headers["x-cache-status"] == "HIT"
+        with session_scope(runtime.sessions) as s:
+            purges.record(session=s, asset_id=ASSET, action=PurgeAction.REVOKE)
+        gone = _until(
+            tmp_path, proc, lambda: (r := httpx.get(url)).status_code == 410 and r, "revoked"
+        )
+        assert gone.json()["code"] == "media_revoked"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0, (tmp_path / "run.log").read_text()
+    # A restarted edge resumes from its saved state: still revoked.
+    state = (tmp_path / "edge" / "purges.json").read_text()
+    assert ASSET in state
+
+
 def test_edge_run_serves_in_the_foreground(
     tmp_path: Path, origin: tuple[str, CountingApp], runtime: Runtime, scheme: Scheme
 ) -> None:

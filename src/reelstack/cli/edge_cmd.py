@@ -140,9 +140,24 @@ def run(
     cache_max_size: CacheSize = "10g",
     user: User = None,
     nginx: Annotated[str, typer.Option("--nginx", help="The nginx binary")] = "nginx",
+    api_url: Annotated[
+        str | None,
+        typer.Option("--api-url", help="Follow this API's purge feed (usually the origin)"),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            envvar="REELSTACK_EDGE_API_KEY",
+            help="An API key with admin:read, to read the purge feed",
+        ),
+    ] = None,
+    poll_s: Annotated[float, typer.Option("--poll-s", min=0.2, help="Feed poll period")] = 1.0,
 ) -> None:
-    """Render the edge into --prefix and run nginx in the foreground (it replaces this
-    process: signals and the exit status are nginx's)."""
+    """Render the edge into --prefix and run nginx in the foreground. Without --api-url
+    nginx replaces this process (signals and exit status are nginx's); with it, this
+    process stays to apply purges and revocations (nginx reloads them within
+    --poll-s seconds) and passes SIGTERM/SIGINT on to nginx."""
     from reelstack.delivery.edge import CONF_NAME, prepare_prefix, write_edge
 
     binary = shutil.which(nginx) or shutil.which(nginx, path="/usr/sbin:/usr/local/sbin")
@@ -168,7 +183,47 @@ def run(
         console.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from exc
     console.print(f"edge on {listen} -> {shield or origin} (cache {config.cache_dir})")
-    os.execv(binary, [binary, "-p", str(config.prefix), "-c", str(conf)])
+    command = [binary, "-p", str(config.prefix), "-c", str(conf)]
+    if api_url is None:
+        os.execv(binary, command)
+    if not api_key:
+        console.print("error: --api-url needs --api-key (or REELSTACK_EDGE_API_KEY)")
+        raise typer.Exit(2)
+    raise typer.Exit(_supervise(command, config.prefix, api_url, api_key, poll_s))
+
+
+def _supervise(command: list[str], prefix: Path, api_url: str, api_key: str, poll_s: float) -> int:
+    """Run nginx as a child and apply the purge feed until nginx exits."""
+    import signal
+    import subprocess
+
+    import httpx
+
+    from reelstack.delivery.edge_purges import PurgeState, poll_once
+
+    state = PurgeState.load(prefix)
+    state.save(prefix)  # the maps nginx includes, as of the last run
+    proc = subprocess.Popen(command)
+
+    def forward(signum: int, _frame: object) -> None:
+        proc.send_signal(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, forward)
+    with httpx.Client(timeout=10) as client:
+        while True:
+            try:
+                return proc.wait(timeout=poll_s)
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                changed = poll_once(client=client, api_url=api_url, api_key=api_key, state=state)
+            except (httpx.HTTPError, ValueError, KeyError) as exc:
+                console.print(f"purge feed: {exc}", markup=False)
+                continue
+            if changed:
+                state.save(prefix)
+                proc.send_signal(signal.SIGHUP)  # nginx reloads its config gracefully
 
 
 def register(app: typer.Typer) -> None:

@@ -28,6 +28,7 @@ from reelstack.delivery.signing import Scheme
 
 NJS_NAME = "reelstack-edge.js"
 CONF_NAME = "nginx.conf"
+PURGES_NAME = "purges.conf"
 NJS_MODULE_SO = Path("/usr/lib/nginx/modules/ngx_http_js_module.so")
 CA_FILE = Path("/etc/ssl/certs/ca-certificates.crt")
 
@@ -101,6 +102,11 @@ http {
     proxy_cache_path @{cache_dir} levels=1:2 keys_zone=reelstack_edge:64m
                      max_size=@{cache_max_size} inactive=30d use_temp_path=off;
 
+    # Purges and revocations from the API's feed (`edge run --api-url`): a purge bumps
+    # the asset's generation (its cached copies are no longer found), a revocation
+    # refuses its URLs. Rewritten and reloaded by the edge's poller.
+    include @{prefix}/@{purges_name};
+
     upstream reelstack_upstream {
         server @{upstream_hostport};
         keepalive 32;
@@ -125,6 +131,9 @@ http {
             if ($url_token = "0") {
                 return 410 '@{problem_410}';
             }
+            if ($asset_revoked) {
+                return 410 '@{problem_revoked}';
+            }
             if ($request_method !~ ^(GET|HEAD)$) {
                 return 405;
             }
@@ -132,7 +141,7 @@ http {
             slice 1m;
             proxy_cache reelstack_edge;
             # Never the token: every session shares one copy of each slice.
-            proxy_cache_key "$asset/v$ver/$file$slice_range";
+            proxy_cache_key "$asset/v$ver/$file$slice_range:g$asset_generation";
             proxy_cache_valid 200 206 1y;
             # Only the rule above decides: an upstream error is never kept, whatever
             # its headers say (one cached 403 would refuse every viewer).
@@ -256,6 +265,7 @@ PROBLEM_403 = _problem(
     403, "invalid_url_token", "Forbidden", "the media URL is not signed for this file"
 )
 PROBLEM_410 = _problem(410, "url_token_expired", "Gone", "the media URL has expired")
+PROBLEM_REVOKED = _problem(410, "media_revoked", "Gone", "this media is no longer available")
 
 
 @dataclass(frozen=True)
@@ -391,14 +401,35 @@ def render_edge(config: EdgeConfig) -> EdgeFiles:
         token_check=token_check,
         problem_403=PROBLEM_403,
         problem_410=PROBLEM_410,
+        problem_revoked=PROBLEM_REVOKED,
+        purges_name=PURGES_NAME,
     )
     return EdgeFiles(conf=conf, njs=NJS_MODULE if scheme is Scheme.HMAC else None)
 
 
 def prepare_prefix(config: EdgeConfig) -> None:
-    """Make the directories nginx expects to exist: logs/, tmp/ and the cache dir."""
+    """Make what nginx expects to exist: logs/, tmp/, the cache dir, and the purge maps
+    (empty until a poller writes them)."""
     for path in (config.prefix / "logs", config.prefix / "tmp", config.cache_dir):
         path.mkdir(parents=True, exist_ok=True)
+    purges = config.prefix / PURGES_NAME
+    if not purges.exists():
+        purges.write_text(render_purges({}, set()), encoding="utf-8")
+
+
+def render_purges(generations: dict[str, int], revoked: set[str]) -> str:
+    """The two maps the edge config includes: each asset's cache generation, and the
+    revoked assets. Asset ids are checked (they are written into the config)."""
+    for asset in (*generations, *revoked):
+        if re.fullmatch(_ASSET, asset) is None:
+            raise ValueError(f"not an asset id: {asset!r}")
+    gens = "".join(f"    {a} {n};\n" for a, n in sorted(generations.items()))
+    gone = "".join(f"    {a} 1;\n" for a in sorted(revoked))
+    return (
+        "# Written by the edge's purge poller.\n"
+        f"map $asset $asset_generation {{\n    default 0;\n{gens}}}\n"
+        f"map $asset $asset_revoked {{\n    default 0;\n{gone}}}\n"
+    )
 
 
 def write_edge(config: EdgeConfig, conf_path: Path) -> EdgeFiles:
