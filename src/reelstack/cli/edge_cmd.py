@@ -203,6 +203,7 @@ def _supervise(command: list[str], prefix: Path, api_url: str, api_key: str, pol
 
     state = PurgeState.load(prefix)
     state.save(prefix)  # the maps nginx includes, as of the last run
+    parent = os.getppid()
     proc = subprocess.Popen(command)
 
     def forward(signum: int, _frame: object) -> None:
@@ -216,6 +217,10 @@ def _supervise(command: list[str], prefix: Path, api_url: str, api_key: str, pol
                 return proc.wait(timeout=poll_s)
             except subprocess.TimeoutExpired:
                 pass
+            if os.getppid() != parent:
+                # Whoever started this edge (`reelstack run`) is gone: so is the edge.
+                proc.terminate()
+                return proc.wait(15)
             try:
                 changed = poll_once(client=client, api_url=api_url, api_key=api_key, state=state)
             except (httpx.HTTPError, ValueError, KeyError) as exc:
