@@ -81,6 +81,7 @@ def admin_router() -> APIRouter:
     router.include_router(plans_admin_router)
     router.include_router(api_keys_admin_router)
     router.include_router(oauth.admin_router)
+    router.include_router(delivery.cdn_admin_router)
     return router
 
 

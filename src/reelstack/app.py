@@ -19,6 +19,7 @@ from reelstack.accounts.identity import build_identity
 from reelstack.accounts.mailer import QueuedMailer, build_mailer
 from reelstack.bootstrap import job_registry
 from reelstack.config import Settings, check_production, get_settings
+from reelstack.delivery.cdns import CdnSet
 from reelstack.jobs.executor import Executor, LocalExecutor
 from reelstack.logs import configure_logging
 from reelstack.metrics import AppMetrics
@@ -47,6 +48,7 @@ def create_app(
     # Messages leave on the mailer's own thread, never in a request (see accounts.mailer).
     mailer = QueuedMailer(build_mailer(settings, runtime.sessions))
     registry = job_registry()
+    cdns = CdnSet.of(settings.cdns, interval_s=settings.cdn_health_interval_s)
     owned_executor: LocalExecutor | None = None
     if executor is None:
         owned_executor = LocalExecutor(runtime, registry)
@@ -59,9 +61,11 @@ def create_app(
         identity.auth.ring.signing_key()
         if owned_executor is not None and settings.embedded_worker:
             owned_executor.start()
+        cdns.start()
         try:
             yield
         finally:
+            cdns.stop()
             if owned_executor is not None:
                 owned_executor.stop()
             mailer.close()
@@ -88,6 +92,7 @@ def create_app(
     app.state.job_registry = registry
     app.state.identity = identity
     app.state.mailer = mailer
+    app.state.cdns = cdns
     app.state.metrics = AppMetrics(job_counts=partial(api.job_counts, runtime))
     problems.install(app)
     # The first added is the innermost: RequestContext runs inside CORS, so even its

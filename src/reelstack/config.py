@@ -8,10 +8,26 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reelstack.storage.factory import parse_storage_url
+
+
+class CdnConfig(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    base_url: HttpUrl
+    weight: int = Field(default=1, ge=1, le=1000)
+    # Default: <base_url>/edge-health (what a Reelstack edge answers).
+    health_url: HttpUrl | None = None
+
+    @property
+    def base(self) -> str:
+        return str(self.base_url).rstrip("/")
+
+    @property
+    def probe_url(self) -> str:
+        return str(self.health_url) if self.health_url else f"{self.base}/edge-health"
 
 
 class Settings(BaseSettings):
@@ -92,6 +108,11 @@ class Settings(BaseSettings):
     # Where players fetch media: an edge or CDN origin, e.g. https://cdn.example.com.
     # Unset: the API's own origin (the URL the request came to).
     delivery_base_url: str | None = None
+    # Several delivery networks (edges or CDNs), as JSON: [{"name": "a", "base_url":
+    # "https://a.example.com", "weight": 3}, ...]. Each session gets a healthy one by
+    # weight and the others as alternates; health is asked every interval.
+    cdns: list[CdnConfig] = Field(default_factory=list)
+    cdn_health_interval_s: float = Field(default=10.0, gt=0)
     # `reelstack run` also starts an nginx edge (`reelstack edge run`) on this port and
     # points the players' media URLs at it (demo of the production delivery path).
     edge: bool = False

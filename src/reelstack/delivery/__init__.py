@@ -1,5 +1,6 @@
-"""Delivery: serving packaged media (``router``) and the URLs players get (``urls``)."""
+"""Delivery: serving packaged media (``router``), the URLs players get (``urls``,
+``signing``), the edge tier (``edge``) and the delivery networks (``cdns``)."""
 
-from reelstack.delivery.router import router
+from reelstack.delivery.router import cdn_admin_router, router
 
-__all__ = ["router"]
+__all__ = ["cdn_admin_router", "router"]

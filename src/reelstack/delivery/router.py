@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
+from pydantic import BaseModel
 from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
@@ -26,6 +27,8 @@ from reelstack.runtime import Runtime
 from reelstack.storage import InvalidKey, ObjectNotFound, media_version_key
 
 router = APIRouter(tags=["delivery"])
+# Mounted under the admin parent router (reelstack.api): /v1/admin/cdns.
+cdn_admin_router = APIRouter(prefix="/cdns", tags=["delivery"])
 
 CONTENT_TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",
@@ -209,3 +212,29 @@ def _unsatisfiable(size: int) -> RangeNotSatisfiable:
         f"the range lies outside the file's {size} bytes",
         headers={"content-range": f"bytes */{size}"},
     )
+
+
+class CdnHealthOut(BaseModel):
+    name: str
+    base_url: str
+    weight: int
+    healthy: bool
+    # Failed health checks in a row (two drop the network until it answers again).
+    failures: int
+    last_error: str | None
+
+
+@cdn_admin_router.get("", response_model=list[CdnHealthOut], operation_id="listCdns")
+def list_cdns(request: Request) -> list[CdnHealthOut]:
+    """The configured delivery networks and their health as this API process sees it."""
+    return [
+        CdnHealthOut(
+            name=state.config.name,
+            base_url=state.config.base,
+            weight=state.config.weight,
+            healthy=state.healthy,
+            failures=state.failures,
+            last_error=state.last_error,
+        )
+        for state in request.app.state.cdns.snapshot()
+    ]

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 
@@ -28,15 +30,30 @@ from reelstack.security import (
 router = APIRouter(prefix="/playback", tags=["playback"])
 
 
-def _config(runtime: Runtime, request: Request | None = None) -> service.PlaybackConfig:
-    """The playback rules; with the request, also where its media URLs point (the
-    configured edge or CDN, else the origin the request came to) and how they are
-    signed."""
+def _config(
+    runtime: Runtime, request: Request | None = None, cdn: str | None = None
+) -> service.PlaybackConfig:
+    """The playback rules; with the request, also where its media URLs point and how
+    they are signed: a healthy CDN of REELSTACK_CDNS by weight (``cdn``: that one) with
+    the others as alternates, else REELSTACK_DELIVERY_BASE_URL, else the origin the
+    request came to."""
     settings = runtime.settings
-    base = ""
-    if request is not None:
-        base = (settings.delivery_base_url or str(request.base_url)).rstrip("/")
-    return service.PlaybackConfig.from_settings(settings, media_base=base)
+    if request is None:
+        return service.PlaybackConfig.from_settings(settings)
+    origin = (settings.delivery_base_url or str(request.base_url)).rstrip("/")
+    pick = request.app.state.cdns.pick()
+    if cdn is not None:
+        named = [c for c in (pick.primary, *pick.alternates) if c is not None and c[0] == cdn]
+        if named:
+            return service.PlaybackConfig.from_settings(settings, media_base=named[0][1], cdn=cdn)
+    if pick.primary is None:
+        return service.PlaybackConfig.from_settings(settings, media_base=origin)
+    return service.PlaybackConfig.from_settings(
+        settings,
+        media_base=pick.primary[1],
+        cdn=pick.primary[0],
+        alternates=tuple(pick.alternates),
+    )
 
 
 @router.post(
@@ -128,14 +145,20 @@ def stop(session_id: str, session: DbSession, principal: CurrentPrincipal) -> Re
     response_class=Response,
 )
 def session_manifest(
-    session_id: str, name: str, request: Request, session: DbSession, runtime: RuntimeDep
+    session_id: str,
+    name: str,
+    request: Request,
+    session: DbSession,
+    runtime: RuntimeDep,
+    cdn: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    """The session's master playlist or MPD, limited to its plan's resolution."""
+    """The session's master playlist or MPD, limited to its plan's resolution; its
+    media URLs go through ``cdn`` when that network is healthy."""
     text, media_type = service.session_manifest(
         session=session,
         storage=runtime.storage,
         session_id=session_id,
         name=name,
-        config=_config(runtime, request),
+        config=_config(runtime, request, cdn),
     )
     return Response(text, media_type=media_type, headers={"Cache-Control": "private, no-store"})

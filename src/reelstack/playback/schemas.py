@@ -12,11 +12,23 @@ class PlaybackRequest(BaseModel):
     title_id: Annotated[str, Field(max_length=32)]
 
 
+class AlternateUrls(BaseModel):
+    """The same session's media through another delivery network (a fallback)."""
+
+    cdn: str
+    hls: str
+    dash: str
+
+
 class PlaybackOut(BaseModel):
     session_id: str
     title_id: str
     hls: str
     dash: str
+    # The delivery network of hls/dash (None: this API's own origin), and the others
+    # that are healthy now, to fall back to.
+    cdn: str | None = None
+    alternates: list[AlternateUrls] = []
     poster: str | None
     expires_at: datetime
     # Send POST /v1/playback/{session_id}/heartbeat this often; the lease ends after two

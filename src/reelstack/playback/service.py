@@ -3,7 +3,7 @@ stream leases that enforce a household's concurrent-stream limit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import BindParameter, ColumnElement, bindparam, func, select
@@ -24,7 +24,12 @@ from reelstack.media.limits import limit_hls_master, limit_mpd
 from reelstack.media.package import MASTER_NAME
 from reelstack.playback.entitlements import StreamLimit, decide
 from reelstack.playback.models import PlaybackSession
-from reelstack.playback.schemas import HeartbeatOut, PlaybackOut, PlaybackSessionOut
+from reelstack.playback.schemas import (
+    AlternateUrls,
+    HeartbeatOut,
+    PlaybackOut,
+    PlaybackSessionOut,
+)
 from reelstack.storage import Storage
 from reelstack.storage.base import media_version_key
 
@@ -46,15 +51,45 @@ class PlaybackConfig:
     media_base: str = ""
     # Signs media URLs (None: plain /media/... URLs, signing off).
     signer: Signer | None = None
+    # The delivery network of media_base (None: the origin), and the other healthy ones
+    # as (name, base URL) fallbacks.
+    cdn: str | None = None
+    alternates: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, media_base: str = "") -> PlaybackConfig:
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        media_base: str = "",
+        cdn: str | None = None,
+        alternates: tuple[tuple[str, str], ...] = (),
+    ) -> PlaybackConfig:
         return cls(
             ttl_s=settings.playback_ttl_s,
             heartbeat_interval_s=settings.playback_heartbeat_interval_s,
             media_base=media_base,
             signer=url_signer(settings),
+            cdn=cdn,
+            alternates=alternates,
         )
+
+    def urls(
+        self, base: str, cdn: str | None, row: PlaybackSession, capped: bool
+    ) -> tuple[str, str]:
+        """The session's HLS and DASH URLs through ``base``."""
+        if capped:
+            # The session's own manifests, without the renditions above the plan's
+            # limit (theirs point at the signed media prefix of the same network).
+            query = f"?cdn={cdn}" if cdn else ""
+            return (
+                f"{base}/v1/playback/{row.id}/{MASTER_NAME}{query}",
+                f"{base}/v1/playback/{row.id}/{MPD_NAME}{query}",
+            )
+        prefix = replace(self, media_base=base).media_prefix(
+            row.asset_id, row.version, row.id, row.expires_at
+        )
+        return f"{prefix}{MASTER_NAME}", f"{prefix}{MPD_NAME}"
 
     def media_prefix(self, asset_id: str, version: int, session_id: str, expires: datetime) -> str:
         """The URL prefix of a session's media version, ending in "/": signed for the
@@ -150,18 +185,19 @@ def start_playback(
         # thread hop to the request's own commit, or requests queued on the lock could take
         # every worker thread while the holder waits for one to commit (a deadlock).
         session.commit()
-    prefix = config.media_prefix(asset.id, asset.version, row.id, row.expires_at)
-    hls, dash = f"{prefix}{MASTER_NAME}", f"{prefix}{MPD_NAME}"
-    if any(height > row.max_height for height in asset.rendition_heights):
-        # The session's own manifests, without the renditions above the plan's limit
-        # (theirs point at the signed media prefix).
-        hls = f"{config.media_base}/v1/playback/{row.id}/{MASTER_NAME}"
-        dash = f"{config.media_base}/v1/playback/{row.id}/{MPD_NAME}"
+    capped = any(height > row.max_height for height in asset.rendition_heights)
+    hls, dash = config.urls(config.media_base, config.cdn, row, capped)
+    alternates = []
+    for name, base in config.alternates:
+        alt_hls, alt_dash = config.urls(base, name, row, capped)
+        alternates.append(AlternateUrls(cdn=name, hls=alt_hls, dash=alt_dash))
     return PlaybackOut(
         session_id=row.id,
         title_id=row.title_id,
         hls=hls,
         dash=dash,
+        cdn=config.cdn,
+        alternates=alternates,
         poster=f"{config.media_base}{urls.poster_url(asset.id, asset.version)}",
         expires_at=row.expires_at,
         heartbeat_interval_s=row.heartbeat_interval_s,

@@ -8,6 +8,13 @@ export interface AccessTokenOut {
   profile_id: string | null;
 }
 
+/** The same session's media through another delivery network (a fallback). */
+export interface AlternateUrls {
+  cdn: string;
+  hls: string;
+  dash: string;
+}
+
 export interface ApiKeyCreated {
   id: string;
   name: string;
@@ -66,6 +73,15 @@ export interface AudioTrack {
 }
 
 export type BillingPeriod = "month" | "year";
+
+export interface CdnHealthOut {
+  name: string;
+  base_url: string;
+  weight: number;
+  healthy: boolean;
+  failures: number;
+  last_error: string | null;
+}
 
 export interface ClientCreated {
   client_id: string;
@@ -255,6 +271,8 @@ export interface PlaybackOut {
   title_id: string;
   hls: string;
   dash: string;
+  cdn?: string | null;
+  alternates?: AlternateUrls[];
   poster: string | null;
   expires_at: string;
   heartbeat_interval_s: number;
@@ -314,6 +332,24 @@ export interface ProfilePatch {
 
 export interface PurchaseIn {
   title_id: string;
+}
+
+export type PurgeAction = "purge" | "revoke";
+
+export interface PurgeFeed {
+  items: PurgeOut[];
+  last_seq: number;
+}
+
+export interface PurgeIn {
+  revoke?: boolean;
+}
+
+export interface PurgeOut {
+  seq: number;
+  asset_id: string;
+  action: PurgeAction;
+  created_at: string;
 }
 
 export interface RefreshIn {
