@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     # "https://a.example.com", "weight": 3}, ...]. Each session gets a healthy one by
     # weight and the others as alternates; health is asked every interval.
     cdns: list[CdnConfig] = Field(default_factory=list)
+    # The request header in which a trusted edge or CDN states the viewer's country
+    # (ISO 3166 alpha-2), e.g. CF-IPCountry; unset: countries are unknown. Only set it
+    # when every request passes such a tier (which overwrites what clients send).
+    country_header: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    # Countries where nothing plays: 451 region_blocked at the API, 403 at the edge.
+    blocked_countries: list[str] = Field(default_factory=list)
     cdn_health_interval_s: float = Field(default=10.0, gt=0)
     # `reelstack run` also starts an nginx edge (`reelstack edge run`) on this port and
     # points the players' media URLs at it (demo of the production delivery path).
@@ -194,6 +200,15 @@ class Settings(BaseSettings):
                 "REELSTACK_URL_SIGNING_SECRET must be 16 to 200 letters, digits, '-' or '_'"
             )
         return value
+
+    @field_validator("blocked_countries")
+    @classmethod
+    def _check_countries(cls, value: list[str]) -> list[str]:
+        codes = [code.strip().upper() for code in value]
+        bad = [code for code in codes if re.fullmatch(r"[A-Z]{2}", code) is None]
+        if bad:
+            raise ValueError(f"REELSTACK_BLOCKED_COUNTRIES: not ISO 3166 alpha-2 codes: {bad}")
+        return codes
 
     @model_validator(mode="after")
     def _check_oidc(self) -> Settings:

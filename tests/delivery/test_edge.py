@@ -110,11 +110,11 @@ def _edge_config(prefix: Path, upstream: str, scheme: Scheme, **extra: object) -
 
 @contextmanager
 def running_edge(
-    prefix: Path, upstream: str, scheme: Scheme, *, shield: str | None = None
+    prefix: Path, upstream: str, scheme: Scheme, *, shield: str | None = None, **extra: object
 ) -> Iterator[Edge]:
     """nginx with the rendered config, in the foreground under ``prefix``."""
     assert NGINX is not None
-    config = _edge_config(prefix, upstream, scheme, shield=shield)
+    config = _edge_config(prefix, upstream, scheme, shield=shield, **extra)
     conf = prefix / CONF_NAME
     prepare_prefix(config)
     write_edge(config, conf)
@@ -618,3 +618,44 @@ def test_edge_run_serves_in_the_foreground(
         proc.send_signal(signal.SIGTERM)  # nginx itself (exec'd): a fast shutdown
         assert proc.wait(10) == 0
     assert (tmp_path / "edge" / CONF_NAME).is_file()
+
+
+def test_blocked_countries_are_refused_at_the_edge(
+    tmp_path: Path, origin: tuple[str, CountingApp], runtime: Runtime, scheme: Scheme
+) -> None:
+    _put(runtime, SEGMENT, b"geo" * 100)
+    with running_edge(
+        tmp_path / "edge",
+        origin[0],
+        scheme,
+        country_header="X-Viewer-Country",
+        blocked_countries=("CN", "kp"),
+    ) as edge:
+        url = _url(edge.url, _token(scheme))
+        refused = httpx.get(url, headers={"X-Viewer-Country": "KP"})
+        assert refused.status_code == 403 and refused.json()["code"] == "region_blocked"
+        assert httpx.get(url, headers={"X-Viewer-Country": "US"}).status_code == 200
+        assert httpx.get(url).status_code == 200  # no country stated: not blocked
+    assert origin[1].fetches(ASSET, 1, SEGMENT) == 1
+
+
+def test_one_cached_copy_whatever_the_origin_header_and_posters_pass(
+    edge: Edge, origin: tuple[str, CountingApp], runtime: Runtime, scheme: Scheme
+) -> None:
+    _put(runtime, SEGMENT, b"vary" * 100)
+    _put(runtime, "poster.jpg", b"\xff\xd8jpeg")
+    url = _url(edge.url, _token(scheme))
+    web = httpx.get(url, headers={"Origin": "https://watch.example"})
+    assert web.headers["x-cache-status"] == "MISS"
+    assert web.headers["access-control-allow-origin"] == "*" and "vary" not in web.headers
+    # An app (no Origin) and another site get the same copy.
+    assert httpx.get(url).headers["x-cache-status"] == "HIT"
+    other = httpx.get(url, headers={"Origin": "https://other.example"})
+    assert other.headers["x-cache-status"] == "HIT"
+    assert other.headers["access-control-allow-origin"] == "*"
+    assert "x-request-id" not in other.headers
+    assert origin[1].fetches(ASSET, 1, SEGMENT) == 1
+    poster = f"{edge.url}/media/{ASSET}/v1/poster.jpg"
+    first, second = httpx.get(poster), httpx.get(poster)
+    assert first.status_code == 200 and first.content == b"\xff\xd8jpeg"
+    assert second.headers["x-cache-status"] == "HIT"

@@ -18,6 +18,7 @@ from sqlalchemy import update
 from reelstack.app import create_app
 from reelstack.assets.models import AssetStatus
 from reelstack.billing.models import Rental
+from reelstack.config import Settings
 from reelstack.db import session_scope, utcnow
 from reelstack.runtime import Runtime, build_runtime
 from tests.catalog.factories import make_title_with_asset
@@ -250,3 +251,26 @@ def test_the_session_manifests_leave_out_the_taller_renditions(
     client.delete(f"/v1/playback/{play['session_id']}", headers=who["headers"])
     ended = client.get(play["hls"])
     assert ended.status_code == 410 and ended.json()["code"] == "session_ended"
+
+
+def test_a_blocked_country_gets_451(settings: Settings) -> None:
+    configured = settings.model_copy(
+        update={"country_header": "X-Viewer-Country", "blocked_countries": ["CN", "KP"]}
+    )
+    rt = build_runtime(configured)
+    try:
+        with TestClient(create_app(runtime=rt), headers=ADMIN_HEADERS) as client:
+            title_id = _title(rt)
+            create_viewer(client, "abroad@example.com")
+            who = sign_in(client, "abroad@example.com")
+            body = {"title_id": title_id}
+            blocked = client.post(
+                "/v1/playback", json=body, headers={**who["headers"], "X-Viewer-Country": "kp"}
+            )
+            assert blocked.status_code == 451 and blocked.json()["code"] == "region_blocked"
+            elsewhere = {**who["headers"], "X-Viewer-Country": "FR"}
+            assert client.post("/v1/playback", json=body, headers=elsewhere).status_code == 201
+            garbage = {**who["headers"], "X-Viewer-Country": "not-a-country"}
+            assert client.post("/v1/playback", json=body, headers=garbage).status_code == 201
+    finally:
+        rt.close()

@@ -72,6 +72,8 @@ def _config(
         workers=workers,
         cache_max_size=cache_max_size,
         user=user,
+        country_header=settings.country_header,
+        blocked_countries=tuple(settings.blocked_countries),
     )
 
 

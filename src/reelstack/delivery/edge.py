@@ -107,6 +107,12 @@ http {
     # refuses its URLs. Rewritten and reloaded by the edge's poller.
     include @{prefix}/@{purges_name};
 
+    # Countries where nothing plays, by the trusted country header (403 at the edge,
+    # 451 at the API).
+    map $@{country_var} $geo_blocked {
+        default 0;
+@{blocked_countries}    }
+
     upstream reelstack_upstream {
         server @{upstream_hostport};
         keepalive 32;
@@ -131,6 +137,9 @@ http {
             if ($url_token = "0") {
                 return 410 '@{problem_410}';
             }
+            if ($geo_blocked) {
+                return 403 '@{problem_geo}';
+            }
             if ($asset_revoked) {
                 return 410 '@{problem_revoked}';
             }
@@ -145,7 +154,12 @@ http {
             proxy_cache_valid 200 206 1y;
             # Only the rule above decides: an upstream error is never kept, whatever
             # its headers say (one cached 403 would refuse every viewer).
-            proxy_ignore_headers Cache-Control Expires X-Accel-Expires;
+            # Vary (the origin's CORS middleware sends "Vary: Origin") is ignored too:
+            # one copy serves web pages, apps and players alike; the CORS answer is the
+            # edge's own (below).
+            proxy_ignore_headers Cache-Control Expires X-Accel-Expires Vary;
+            proxy_hide_header Vary;
+            proxy_hide_header X-Request-ID;
             proxy_cache_lock on;
             proxy_cache_lock_timeout 10s;
             proxy_cache_lock_age 10s;
@@ -165,6 +179,27 @@ http {
             proxy_set_header X-Forwarded-Proto $scheme;
             # Built from the checked captures: the upstream re-checks the same token.
             proxy_pass @{upstream_scheme}://reelstack_upstream/s/$token/$asset/v$ver/$file;
+@{upstream_tls}        }
+
+        # Posters: public artwork (no token), cached like media.
+        location ~ "^/media/(?<p_asset>@{asset_re})/v(?<p_ver>@{ver_re})/poster\\.jpg$" {
+            if ($request_method !~ ^(GET|HEAD)$) {
+                return 405;
+            }
+            proxy_cache reelstack_edge;
+            proxy_cache_key "poster/$p_asset/v$p_ver";
+            proxy_cache_valid 200 1y;
+            proxy_ignore_headers Cache-Control Expires X-Accel-Expires Vary;
+            proxy_hide_header Vary;
+            proxy_hide_header X-Request-ID;
+            proxy_cache_lock on;
+            add_header X-Cache-Status $upstream_cache_status always;
+            proxy_hide_header Access-Control-Allow-Origin;
+            add_header Access-Control-Allow-Origin "*" always;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host "@{upstream_host}";
+            proxy_pass @{upstream_scheme}://reelstack_upstream/media/$p_asset/v$p_ver/poster.jpg;
 @{upstream_tls}        }
 
         # A path of the right shape with a token that is not one: refused as at origin.
@@ -269,6 +304,7 @@ PROBLEM_403 = _problem(
     403, "invalid_url_token", "Forbidden", "the media URL is not signed for this file"
 )
 PROBLEM_410 = _problem(410, "url_token_expired", "Gone", "the media URL has expired")
+PROBLEM_GEO = _problem(403, "region_blocked", "Forbidden", "not available in your region")
 PROBLEM_REVOKED = _problem(410, "media_revoked", "Gone", "this media is no longer available")
 
 
@@ -337,6 +373,9 @@ class EdgeConfig:
     cache_max_size: str = "10g"
     # Worker processes' user when started as root (nginx's default then is "nobody").
     user: str | None = None
+    # The trusted header with the viewer's country, and where nothing plays.
+    country_header: str | None = None
+    blocked_countries: tuple[str, ...] = ()
     js_module: Path = NJS_MODULE_SO
     ca_file: Path = CA_FILE
 
@@ -363,6 +402,9 @@ def render_edge(config: EdgeConfig) -> EdgeFiles:
         raise ValueError("workers must be at least 1")
     if config.user is not None and re.fullmatch(r"[a-z_][a-z0-9_-]*", config.user) is None:
         raise ValueError(f"bad user name {config.user!r}")
+    blocked = sorted({code.upper() for code in config.blocked_countries})
+    if any(re.fullmatch(r"[A-Z]{2}", code) is None for code in blocked):
+        raise ValueError(f"blocked countries must be ISO 3166 alpha-2 codes: {blocked}")
     prefix = _safe_path(config.prefix, "prefix")
     cache_dir = _safe_path(config.cache_dir, "cache dir")
     upstream = parse_upstream(config.shield or config.origin)
@@ -406,9 +448,24 @@ def render_edge(config: EdgeConfig) -> EdgeFiles:
         problem_403=PROBLEM_403,
         problem_410=PROBLEM_410,
         problem_revoked=PROBLEM_REVOKED,
+        problem_geo=PROBLEM_GEO,
+        country_var=_country_var(config.country_header),
+        # Without a trusted header no country is known: nothing is blocked.
+        blocked_countries="".join(
+            f"        {code} 1;\n" for code in (blocked if config.country_header else [])
+        ),
         purges_name=PURGES_NAME,
     )
     return EdgeFiles(conf=conf, njs=NJS_MODULE if scheme is Scheme.HMAC else None)
+
+
+def _country_var(header: str | None) -> str:
+    """The nginx variable of the country header (an unset one: never blocked)."""
+    if header is None:
+        return "http_x_reelstack_country"  # with no entries in the map (see render_edge)
+    if re.fullmatch(r"[A-Za-z0-9-]{1,64}", header) is None:
+        raise ValueError(f"bad country header name {header!r}")
+    return "http_" + header.lower().replace("-", "_")
 
 
 def prepare_prefix(config: EdgeConfig) -> None:

@@ -21,7 +21,13 @@ from reelstack.accounts.schemas import Principal
 from reelstack.billing import service as billing
 from reelstack.billing.schemas import HouseholdLimits
 from reelstack.catalog.schemas import PlayableTitle
-from reelstack.errors import Forbidden
+from reelstack.errors import AppError, Forbidden
+
+
+class RegionBlocked(AppError):
+    status = 451
+    code = "region_blocked"
+    title = "Not available in your region"
 
 
 class NotSignedIn(Forbidden):

@@ -40,20 +40,32 @@ def _config(
     settings = runtime.settings
     if request is None:
         return service.PlaybackConfig.from_settings(settings)
+    country = _country(settings.country_header, request)
     origin = (settings.delivery_base_url or str(request.base_url)).rstrip("/")
     pick = request.app.state.cdns.pick()
     if cdn is not None:
         named = [c for c in (pick.primary, *pick.alternates) if c is not None and c[0] == cdn]
         if named:
-            return service.PlaybackConfig.from_settings(settings, media_base=named[0][1], cdn=cdn)
+            return service.PlaybackConfig.from_settings(
+                settings, media_base=named[0][1], cdn=cdn, country=country
+            )
     if pick.primary is None:
-        return service.PlaybackConfig.from_settings(settings, media_base=origin)
+        return service.PlaybackConfig.from_settings(settings, media_base=origin, country=country)
     return service.PlaybackConfig.from_settings(
         settings,
         media_base=pick.primary[1],
         cdn=pick.primary[0],
         alternates=tuple(pick.alternates),
+        country=country,
     )
+
+
+def _country(header: str | None, request: Request) -> str | None:
+    """The viewer's country from the trusted edge's header (ISO 3166 alpha-2)."""
+    if header is None:
+        return None
+    value = request.headers.get(header, "").strip().upper()
+    return value if len(value) == 2 and value.isalpha() and value.isascii() else None
 
 
 @router.post(
@@ -61,7 +73,7 @@ def _config(
     status_code=status.HTTP_201_CREATED,
     response_model=PlaybackOut,
     operation_id="startPlayback",
-    responses=responses(401, 403, 404, 409),
+    responses=responses(401, 403, 404, 409, 451),
     # Anonymous calls are answered (403 not_signed_in), so the token is optional here.
     openapi_extra=OPTIONAL_AUTH,
 )
@@ -76,7 +88,7 @@ async def start_playback(
 
     Refusals are 403 with a reason ``code``: ``not_signed_in``, ``account_suspended``,
     ``profile_required``, ``maturity``, ``not_entitled``, ``rental_expired``,
-    ``device_limit``, ``stream_limit``.
+    ``device_limit``, ``stream_limit``; and 451 ``region_blocked`` from a blocked country.
     """
     # The hottest viewer route runs in ONE worker-thread hop (token check, entitlement,
     # lease, commit) instead of one per dependency: the hops cost more than the queries.

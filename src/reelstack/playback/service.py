@@ -22,7 +22,7 @@ from reelstack.errors import AssetNotReady, Gone, NotFound
 from reelstack.media.ffmpeg import MPD_NAME
 from reelstack.media.limits import limit_hls_master, limit_mpd
 from reelstack.media.package import MASTER_NAME
-from reelstack.playback.entitlements import StreamLimit, decide
+from reelstack.playback.entitlements import RegionBlocked, StreamLimit, decide
 from reelstack.playback.models import PlaybackSession
 from reelstack.playback.schemas import (
     AlternateUrls,
@@ -55,6 +55,10 @@ class PlaybackConfig:
     # as (name, base URL) fallbacks.
     cdn: str | None = None
     alternates: tuple[tuple[str, str], ...] = ()
+    # The viewer's country as a trusted edge stated it (None: unknown), and where
+    # nothing plays.
+    country: str | None = None
+    blocked_countries: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(
@@ -64,8 +68,11 @@ class PlaybackConfig:
         media_base: str = "",
         cdn: str | None = None,
         alternates: tuple[tuple[str, str], ...] = (),
+        country: str | None = None,
     ) -> PlaybackConfig:
         return cls(
+            country=country,
+            blocked_countries=frozenset(settings.blocked_countries),
             ttl_s=settings.playback_ttl_s,
             heartbeat_interval_s=settings.playback_heartbeat_interval_s,
             media_base=media_base,
@@ -139,6 +146,8 @@ def start_playback(
     concurrent requests, and each counts the live leases only once it holds the lock,
     on SQLite and PostgreSQL alike. The lease transaction commits before this returns.
     """
+    if config.country is not None and config.country in config.blocked_countries:
+        raise RegionBlocked(f"playback is not offered in {config.country}", country=config.country)
     title = catalog_service.playable(session=session, title_id=title_id)
     grant = decide(session=session, principal=principal, title=title)
     asset = None
