@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from reelstack.accounts import households
@@ -214,8 +214,18 @@ def decide_device(
     client = session.get(OAuthClient, grant.client_id)
     if client is None or client.revoked_at is not None:
         raise Forbidden("this app is no longer allowed to sign in")
-    grant.user_id = principal.user_id
-    grant.auth_time = int(time.time())
+    # Decided once, race-free: of two answers at the same moment one updates the row.
+    decided = session.execute(
+        update(DeviceGrant)
+        .where(DeviceGrant.id == grant.id, DeviceGrant.status == DeviceGrantStatus.PENDING)
+        .values(
+            status=DeviceGrantStatus.APPROVED if approve else DeviceGrantStatus.DENIED,
+            user_id=principal.user_id,
+            auth_time=int(time.time()),
+        )
+    )
+    if decided.rowcount != 1:  # type: ignore[attr-defined]
+        raise DeviceCodeDecided("this code was already used")
     device_id = None
     if approve:
         device = accounts.register_device(
@@ -224,10 +234,9 @@ def decide_device(
             DeviceIn(name=client.name, type=DeviceType(client.device_type)),
         )
         device_id = device.id
-        grant.device_id = device_id
-        grant.status = DeviceGrantStatus.APPROVED
-    else:
-        grant.status = DeviceGrantStatus.DENIED
+        session.execute(
+            update(DeviceGrant).where(DeviceGrant.id == grant.id).values(device_id=device_id)
+        )
     session.flush()
     return DeviceApproved(
         client_id=client.id, client_name=client.name, approved=approve, device_id=device_id
