@@ -20,6 +20,7 @@ from reelstack.accounts.mailer import QueuedMailer, build_mailer
 from reelstack.bootstrap import job_registry
 from reelstack.config import Settings, check_production, get_settings
 from reelstack.delivery.cdns import CdnSet
+from reelstack.geo import CountryResolver
 from reelstack.jobs.executor import Executor, LocalExecutor
 from reelstack.logs import configure_logging
 from reelstack.metrics import AppMetrics
@@ -49,6 +50,7 @@ def create_app(
     mailer = QueuedMailer(build_mailer(settings, runtime.sessions))
     registry = job_registry()
     cdns = CdnSet.of(settings.cdns, interval_s=settings.cdn_health_interval_s)
+    geo = CountryResolver(header=settings.country_header, database=settings.geoip_db)
     owned_executor: LocalExecutor | None = None
     if executor is None:
         owned_executor = LocalExecutor(runtime, registry)
@@ -66,6 +68,7 @@ def create_app(
             yield
         finally:
             cdns.stop()
+            geo.close()
             if owned_executor is not None:
                 owned_executor.stop()
             mailer.close()
@@ -93,6 +96,7 @@ def create_app(
     app.state.identity = identity
     app.state.mailer = mailer
     app.state.cdns = cdns
+    app.state.geo = geo
     app.state.metrics = AppMetrics(job_counts=partial(api.job_counts, runtime))
     problems.install(app)
     # The first added is the innermost: RequestContext runs inside CORS, so even its

@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     # (ISO 3166 alpha-2), e.g. CF-IPCountry; unset: countries are unknown. Only set it
     # when every request passes such a tier (which overwrites what clients send).
     country_header: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    # A MaxMind GeoIP2/GeoLite2 country database: the country of a request without the
+    # trusted header comes from its client address.
+    geoip_db: Path | None = None
     # Countries where nothing plays: 451 region_blocked at the API, 403 at the edge.
     blocked_countries: list[str] = Field(default_factory=list)
     cdn_health_interval_s: float = Field(default=10.0, gt=0)

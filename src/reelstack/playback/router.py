@@ -40,7 +40,8 @@ def _config(
     settings = runtime.settings
     if request is None:
         return service.PlaybackConfig.from_settings(settings)
-    country = _country(settings.country_header, request)
+    client = request.client.host if request.client else None
+    country = request.app.state.geo.country(request.headers, client)
     origin = (settings.delivery_base_url or str(request.base_url)).rstrip("/")
     pick = request.app.state.cdns.pick()
     if cdn is not None:
@@ -58,14 +59,6 @@ def _config(
         alternates=tuple(pick.alternates),
         country=country,
     )
-
-
-def _country(header: str | None, request: Request) -> str | None:
-    """The viewer's country from the trusted edge's header (ISO 3166 alpha-2)."""
-    if header is None:
-        return None
-    value = request.headers.get(header, "").strip().upper()
-    return value if len(value) == 2 and value.isalpha() and value.isascii() else None
 
 
 @router.post(
