@@ -160,14 +160,22 @@ async function loadSession(
 ): Promise<void> {
   if (!player) return;
   harness.loaded = false;
-  try {
-    const loaded = await player.load(session[selectedProtocol()], { autoplay, muted });
-    if (!loaded || token !== generation) return;
-    harness.loaded = true;
-    refreshPlayerUi();
-  } catch (error) {
-    // PlayerLoadError went through onPlayerError; others are our own bugs.
-    if (token === generation) showError(describe(error));
+  const protocol = selectedProtocol();
+  // The session's delivery network first, then the other healthy ones it named.
+  const uris = [session[protocol], ...(session.alternates ?? []).map((alt) => alt[protocol])];
+  for (const [index, uri] of uris.entries()) {
+    try {
+      const loaded = await player.load(uri, { autoplay, muted });
+      if (!loaded || token !== generation) return;
+      harness.loaded = true;
+      if (index > 0) showError(null); // an earlier network failed; this one plays
+      refreshPlayerUi();
+      return;
+    } catch (error) {
+      if (token !== generation) return;
+      // PlayerLoadError went through onPlayerError; others are our own bugs.
+      if (index === uris.length - 1) showError(describe(error));
+    }
   }
 }
 
