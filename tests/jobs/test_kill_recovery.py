@@ -128,5 +128,6 @@ def test_kill_9_mid_transcode_then_restart(runtime: Runtime, tmp_path: Path) -> 
         play = httpx.post(
             f"{base}/v1/playback", json={"title_id": ids["title_id"]}, headers=viewer
         ).json()
-        assert httpx.get(f"{base}{play['hls']}").status_code == 200
+        assert play["hls"].startswith(f"{base}/s/")  # absolute, signed
+        assert httpx.get(play["hls"]).status_code == 200
         assert list(staging.iterdir()) == []

@@ -98,6 +98,6 @@ def purge_asset(asset_id: str, body: PurgeIn, session: DbSession) -> PurgeOut:
 
 
 @edge_router.get("/purges", response_model=PurgeFeed, operation_id="listEdgePurges")
-def list_purges(session: DbSession, after: Annotated[int, Query(ge=0)] = 0) -> PurgeFeed:
+def list_purges(session: DbSession, after: Annotated[int, Query(ge=0, le=2**62)] = 0) -> PurgeFeed:
     """The purge records after ``after``, oldest first (at most 1000): what an edge polls."""
     return purges.feed(session=session, after=after)
