@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# Every table: handlers write rows whose foreign keys name other domains' tables (an
+# asset's uploader), and a worker process imports no router that would load them.
+import reelstack.models  # noqa: F401
 from reelstack.assets import pipeline as asset_jobs
 from reelstack.jobs.registry import JobRegistry
 
