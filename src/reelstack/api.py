@@ -3,7 +3,7 @@
 - public: ``/healthz``, ``/readyz``, ``/metrics``, delivery (``/media/...``),
   ``/.well-known/jwks.json`` and ``openid-configuration``, the OAuth endpoints
   (``/oauth/...``); the app adds ``/openapi.json`` and the player (``/app/``).
-- viewer (``/v1``): auth, me (profiles, devices), titles, playback.
+- viewer (``/v1``): auth, me (profiles, devices), titles, playback, player events.
 - admin (``/v1/admin``): uploads, assets, jobs; users, plans, API keys (admins only). The guard is a
   dependency of this parent router, so a route added under it is protected without a
   line of its own.
@@ -27,6 +27,8 @@ from reelstack.accounts.plans_router import admin_router as plans_admin_router
 from reelstack.accounts.plans_router import router as plans_router
 from reelstack.accounts.router import auth_router, me_router, wellknown_router
 from reelstack.accounts.sso_router import router as sso_router
+from reelstack.analytics.router import admin_router as analytics_admin_router
+from reelstack.analytics.router import router as analytics_router
 from reelstack.assets.router import edge_router
 from reelstack.assets.router import router as assets_router
 from reelstack.catalog.router import router as catalog_router
@@ -56,6 +58,7 @@ def viewer_router() -> APIRouter:
     router = APIRouter(prefix=VIEWER_PREFIX)
     # Matching walks routes in order: the per-play and per-page routes come first.
     router.include_router(playback_router)
+    router.include_router(analytics_router)
     router.include_router(catalog_router)
     router.include_router(me_router)
     router.include_router(email_me_router)
@@ -77,6 +80,7 @@ def admin_router() -> APIRouter:
     router.include_router(assets_router)
     router.include_router(edge_router)
     router.include_router(jobs_router)
+    router.include_router(analytics_admin_router)
     router.include_router(users_admin_router)
     router.include_router(plans_admin_router)
     router.include_router(api_keys_admin_router)

@@ -11,6 +11,7 @@ from reelstack.accounts.models import (
     User,
 )
 from reelstack.accounts.sso_models import ExternalIdentity, SsoLogin
+from reelstack.analytics.models import AnalyticsEvent, AnalyticsView
 from reelstack.assets.models import Asset, AssetStatus, MediaPurge
 from reelstack.billing.models import Plan, Purchase, Rental, Subscription
 from reelstack.catalog.models import Title, TitleKind
@@ -20,6 +21,8 @@ from reelstack.oauth.models import AuthorizationCode, DeviceGrant, OAuthClient
 from reelstack.playback.models import PlaybackSession
 
 __all__ = [
+    "AnalyticsEvent",
+    "AnalyticsView",
     "ApiKey",
     "Asset",
     "AssetStatus",

@@ -172,6 +172,12 @@ export interface EmailVerifiedOut {
   email_verified_at: string;
 }
 
+export interface EventsAccepted {
+  accepted: number;
+  duplicates: number;
+  rejected: Rejection[];
+}
+
 export interface HeartbeatOut {
   session_id: string;
   lease_expires_at: string;
@@ -356,6 +362,14 @@ export interface RefreshIn {
   refresh_token: string;
 }
 
+export type RejectReason = "invalid" | "too_old" | "in_future" | "unknown_session" | "other_household" | "session_closed" | "view_conflict";
+
+export interface Rejection {
+  index: number;
+  reason: RejectReason;
+  detail: string;
+}
+
 /** One packaged video variant; rates are measured, audio included. */
 export interface Rendition {
   name: string;
@@ -431,6 +445,27 @@ export interface SubscriptionOut {
 
 export type SubscriptionStatus = "trialing" | "active" | "past_due" | "cancelled" | "expired";
 
+/** QoE and engagement over the views that started in ``[from, to)``. */
+export interface SummaryOut {
+  title_id: string | null;
+  from: string;
+  to: string;
+  views: number;
+  unique_viewers: number;
+  unique_households: number;
+  watch_time_ms: number;
+  playing_time_ms: number;
+  startup_time_p50_ms: number | null;
+  startup_time_p95_ms: number | null;
+  rebuffer_percentage: number | null;
+  rebuffer_frequency_per_min: number | null;
+  exits_before_start_percentage: number | null;
+  playback_failure_percentage: number | null;
+  startup_failure_percentage: number | null;
+  startup_score: number | null;
+  smoothness_score: number | null;
+}
+
 export type TitleKind = "movie" | "episode" | "trailer" | "clip";
 
 export interface TitleOut {
@@ -491,4 +526,42 @@ export interface UserStatusIn {
 
 export interface VerifyEmailIn {
   token: string;
+}
+
+/** One view's QoE metrics (Mux Data definitions; percentages are 0-100). */
+export interface ViewMetricsOut {
+  view_id: string;
+  session_id: string;
+  title_id: string;
+  user_id: string;
+  profile_id: string | null;
+  device_id: string | null;
+  country: string | null;
+  started_at: string;
+  event_count: number;
+  ended: boolean;
+  started: boolean;
+  startup_time_ms: number | null;
+  watch_time_ms: number;
+  playing_time_ms: number;
+  paused_time_ms: number;
+  seek_count: number;
+  seek_time_ms: number;
+  rebuffer_count: number;
+  rebuffer_duration_ms: number;
+  rebuffer_percentage: number | null;
+  rebuffer_frequency_per_min: number | null;
+  exited_before_start: boolean;
+  failed: boolean;
+  startup_failed: boolean;
+  error_count: number;
+  error_code: string | null;
+  max_playhead_ms: number | null;
+  average_bitrate_bps: number | null;
+  rendition_changes: number;
+  startup_score: number | null;
+  smoothness_score: number | null;
+  player_name: string | null;
+  player_version: string | null;
+  cdn: string | null;
 }

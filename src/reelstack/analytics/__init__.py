@@ -1,0 +1,1 @@
+"""Playback analytics: QoE beacon ingest and per-view metrics."""
