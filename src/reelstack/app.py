@@ -21,6 +21,7 @@ from reelstack.bootstrap import job_registry
 from reelstack.config import Settings, check_production, get_settings
 from reelstack.delivery.cdns import CdnSet
 from reelstack.geo import CountryResolver
+from reelstack.jobs.celery_app import CeleryExecutor
 from reelstack.jobs.executor import Executor, LocalExecutor
 from reelstack.logs import configure_logging
 from reelstack.metrics import AppMetrics
@@ -51,9 +52,14 @@ def create_app(
     registry = job_registry()
     cdns = CdnSet.of(settings.cdns, interval_s=settings.cdn_health_interval_s)
     geo = CountryResolver(header=settings.country_header, database=settings.geoip_db)
-    owned_executor: LocalExecutor | None = None
+    owned_executor: LocalExecutor | CeleryExecutor | None = None
     if executor is None:
-        owned_executor = LocalExecutor(runtime, registry)
+        # REELSTACK_EXECUTOR=celery: this process only publishes job ids; Celery workers
+        # (`reelstack worker`) run them, so it never runs FFmpeg.
+        if settings.executor == "celery":
+            owned_executor = CeleryExecutor(runtime)
+        else:
+            owned_executor = LocalExecutor(runtime, registry)
         executor = owned_executor
 
     @asynccontextmanager
@@ -61,7 +67,7 @@ def create_app(
         # Load (on first start: make) the signing key now, outside any request: on SQLite
         # a key written inside a request's write transaction would wait on that request.
         identity.auth.ring.signing_key()
-        if owned_executor is not None and settings.embedded_worker:
+        if isinstance(owned_executor, LocalExecutor) and settings.embedded_worker:
             owned_executor.start()
         cdns.start()
         try:

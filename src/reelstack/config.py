@@ -90,6 +90,24 @@ class Settings(BaseSettings):
     job_heartbeat_interval_s: float = Field(default=5.0, gt=0.0)
     # How often an idle worker looks for due jobs (submits wake it at once).
     job_poll_interval_s: float = Field(default=2.0, gt=0.0)
+    # Who runs jobs. "embedded": threads of `reelstack api`/`run`/`worker` claim due jobs
+    # from the database. "celery": the API only publishes job ids to the broker after
+    # commit (and runs no FFmpeg); `reelstack worker` processes (Celery) run them.
+    executor: Literal["embedded", "celery"] = "embedded"
+    # The Celery broker: redis://host:6379/0 or amqp://user:password@host:5672/vhost
+    # (rediss://, amqps:// with TLS); required with REELSTACK_EXECUTOR=celery.
+    broker_url: SecretStr | None = None
+    # Names the broker queues (<namespace>.short, <namespace>.long) and, on Redis, their
+    # bookkeeping keys: deployments sharing one broker use different namespaces.
+    broker_namespace: str = Field(default="reelstack", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    # Soft time limit of one attempt of a short job (publish, purge) and of a long one (an
+    # encode) on Celery: the attempt fails (and is retried) when it runs longer; its
+    # process is killed a minute later if it has not stopped by then.
+    job_time_limit_short_s: float = Field(default=15 * 60.0, gt=0.0)
+    job_time_limit_long_s: float = Field(default=6 * 3600.0, gt=0.0)
+    # A queued job due this long that no worker claimed had its broker message lost: the
+    # Celery workers' sweep publishes it again (the database is the source of truth).
+    job_lost_after_s: float = Field(default=60.0, gt=0.0)
     # Old media versions stay this long after a new one is published (default 24 h).
     media_grace_s: float = Field(default=24 * 3600.0, ge=0.0)
     ladder: str = "default"
@@ -232,6 +250,21 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _check_broker(self) -> Settings:
+        # The URL may hold a password: errors name its scheme only.
+        if self.broker_url is None:
+            if self.executor == "celery":
+                raise ValueError("REELSTACK_EXECUTOR=celery needs REELSTACK_BROKER_URL")
+            return self
+        scheme, sep, _ = self.broker_url.get_secret_value().partition("://")
+        if not sep or scheme not in BROKER_SCHEMES:
+            raise ValueError(
+                "REELSTACK_BROKER_URL must start with one of "
+                + ", ".join(f"{s}://" for s in BROKER_SCHEMES)
+            )
+        return self
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -295,6 +328,8 @@ class Settings(BaseSettings):
         return problems
 
 
+# The Celery brokers Reelstack is tested on (Redis and RabbitMQ), with TLS variants.
+BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps")
 # Below this an admin key is refused in production (token_urlsafe(32) gives 43).
 MIN_ADMIN_KEY_CHARS = 32
 # The admin key the test suite and the README examples use: never valid in production.

@@ -214,18 +214,30 @@ def worker(
         int | None,
         typer.Option("--concurrency", help="Jobs at once (REELSTACK_WORKER_CONCURRENCY)"),
     ] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor", help="embedded or celery (default: REELSTACK_EXECUTOR, embedded)"
+        ),
+    ] = None,
+    queues: Annotated[
+        str,
+        typer.Option("--queues", help="Celery only: the queues to consume, comma-separated"),
+    ] = "short,long",
 ) -> None:
-    """Run jobs without serving the API: the embedded executor on its own.
+    """Run jobs without serving the API.
 
-    Claims due jobs from the database (any process may have queued them), re-queues jobs
-    whose worker died, and on Ctrl-C or SIGTERM stops FFmpeg and hands its running jobs
-    back to the queue. A Celery worker (scale-out) runs the same handlers.
+    Embedded (the default): claims due jobs from the database (any process may have
+    queued them), re-queues jobs whose worker died, and on Ctrl-C or SIGTERM stops FFmpeg
+    and hands its running jobs back to the queue.
+
+    Celery (``--executor celery`` or REELSTACK_EXECUTOR=celery): a Celery worker on
+    REELSTACK_BROKER_URL consuming ``--queues`` (short: publish and clean-up; long:
+    encodes) with ``--concurrency`` processes; it runs the same handlers, re-queues jobs
+    of dead workers and re-publishes jobs whose message was lost.
     """
-    from reelstack.bootstrap import job_registry
     from reelstack.config import UnsafeProductionSettings, check_production
-    from reelstack.jobs.executor import LocalExecutor
     from reelstack.logs import configure_logging
-    from reelstack.runtime import build_runtime
 
     settings = _settings()
     try:
@@ -233,7 +245,38 @@ def worker(
     except UnsafeProductionSettings as exc:
         console.print(str(exc), style="red", markup=False, highlight=False)
         raise typer.Exit(2) from exc
+    kind = executor or settings.executor
+    if kind not in ("embedded", "celery"):
+        console.print(f"--executor must be embedded or celery, not {kind!r}", style="red")
+        raise typer.Exit(2)
     configure_logging(level=settings.log_level, json=settings.log_json)
+    if kind == "celery":
+        _celery_worker(settings, queues, concurrency or settings.worker_concurrency)
+        return
+    _embedded_worker(settings, concurrency)
+
+
+def _celery_worker(settings: Settings, queues: str, concurrency: int) -> None:
+    from reelstack.celery_worker import run_worker
+
+    if settings.broker_url is None:
+        console.print("the celery executor needs REELSTACK_BROKER_URL", style="red")
+        raise typer.Exit(2)
+    names = [q.strip() for q in queues.split(",") if q.strip()]
+    try:
+        code = run_worker(settings, queues=names, concurrency=concurrency)
+    except ValueError as exc:
+        console.print(str(exc), style="red", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    if code:
+        raise typer.Exit(code)
+
+
+def _embedded_worker(settings: Settings, concurrency: int | None) -> None:
+    from reelstack.bootstrap import job_registry
+    from reelstack.jobs.executor import LocalExecutor
+    from reelstack.runtime import build_runtime
+
     runtime = build_runtime(settings)
     executor = LocalExecutor(runtime, job_registry(), concurrency=concurrency)
     executor.start()
@@ -270,7 +313,16 @@ def ingest(
         raise typer.Exit(2) from exc
     console.print(f"title {result.title_id}  asset {result.asset_id}  job {result.job_id}")
     if not wait:
-        console.print("queued: a running `reelstack api` or `reelstack run` will transcode it")
+        if runtime.settings.executor == "celery":
+            from reelstack.jobs.celery_app import CeleryExecutor
+
+            publisher = CeleryExecutor(runtime)
+            publisher.submit(result.job_id)
+            publisher.stop()
+            console.print("queued: published to the Celery workers")
+        else:
+            console.print("queued: a running `reelstack api` or `reelstack run` will transcode it")
+        runtime.close()
         return
     executor = LocalExecutor(runtime, job_registry())
     executor.start(recover=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -165,6 +165,33 @@ def next_due_at(*, session: Session) -> datetime | None:
     """When the earliest held-back queued job becomes due (for an idle poller)."""
     return session.scalar(
         select(Job.not_before).where(Job.state == JobState.QUEUED).order_by(Job.not_before).limit(1)
+    )
+
+
+def queued_among(*, session: Session, job_ids: Collection[str]) -> list[Job]:
+    """Those of ``job_ids`` that are queued (due or held back), most urgent first: what
+    an executor that hands ids to workers must hand over."""
+    if not job_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Job)
+            .where(Job.id.in_(list(job_ids)), Job.state == JobState.QUEUED)
+            .order_by(Job.priority, Job.created_at, Job.id)
+        )
+    )
+
+
+def overdue(*, session: Session, due_before: datetime, limit: int = 100) -> list[Job]:
+    """Queued jobs that have been due since before ``due_before``, most urgent first:
+    a worker should have claimed them by then (their broker message may be lost)."""
+    return list(
+        session.scalars(
+            select(Job)
+            .where(Job.state == JobState.QUEUED, Job.not_before <= due_before)
+            .order_by(Job.priority, Job.created_at, Job.id)
+            .limit(limit)
+        )
     )
 
 
