@@ -166,6 +166,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--viewers", type=int, default=1000)
+    parser.add_argument("--scheme", choices=[x.value for x in Scheme], default="hmac")
     args = parser.parse_args()
     for tool in ("nginx", "wrk"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
@@ -195,7 +196,7 @@ def main() -> int:
         "REELSTACK_LOG_LEVEL": "WARNING",
         "REELSTACK_ACCESS_LOG_SAMPLE_RATE": "0",
         "REELSTACK_PORT": str(api_port),
-        "REELSTACK_URL_SIGNING": "hmac",
+        "REELSTACK_URL_SIGNING": args.scheme,
         "REELSTACK_URL_SIGNING_SECRET": SECRET,
     }
     subprocess.run([sys.executable, "-m", "reelstack", "migrate"], env=env, check=True)
@@ -204,7 +205,7 @@ def main() -> int:
         origin=f"http://127.0.0.1:{api_port}",
         cache_dir=prefix / "cache",
         listen=f"127.0.0.1:{edge_port}",
-        scheme=Scheme.HMAC,
+        scheme=Scheme(args.scheme),
         secret=SECRET,
         prefix=prefix,
         daemon=False,
@@ -219,7 +220,7 @@ def main() -> int:
         subprocess.Popen([nginx, "-p", str(prefix), "-c", str(prefix / CONF_NAME)], **quiet),  # type: ignore[call-overload]
         subprocess.Popen([nginx, "-p", str(prefix), "-c", str(static_conf)], **quiet),  # type: ignore[call-overload]
     ]
-    signer = Signer(Scheme.HMAC, SECRET)
+    signer = Signer(Scheme(args.scheme), SECRET)
     ok = True
     try:
         _wait(f"http://127.0.0.1:{api_port}/healthz", procs[0], "the API")
@@ -241,7 +242,10 @@ def main() -> int:
             edge_rates.append(_wrk(edge_url, args.seconds))
         best_static, best_edge = max(static_rates), max(edge_rates)
         ratio = best_edge / best_static
-        print(f"cpu cores: {os.cpu_count()}; 1 MiB segment, wrk -t2 -c32 -d{args.seconds:.0f}s")
+        print(
+            f"cpu cores: {os.cpu_count()}; {args.scheme} tokens; 1 MiB segment, "
+            f"wrk -t2 -c32 -d{args.seconds:.0f}s"
+        )
         print(
             f"plain nginx static: {', '.join(f'{r:.0f}' for r in static_rates)} req/s; "
             f"edge (token check + cache HIT): {', '.join(f'{r:.0f}' for r in edge_rates)} req/s"
