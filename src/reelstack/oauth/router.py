@@ -27,6 +27,8 @@ from reelstack.accounts.models import DeviceType, LoginSession
 from reelstack.deps import DbSession, RuntimeDep
 from reelstack.errors import BadRequest, Forbidden, PayloadTooLarge
 from reelstack.oauth import service
+from reelstack.oauth.context import Context, bound
+from reelstack.oauth.context import Request as OAuthRequest
 from reelstack.oauth.schemas import (
     ClientCreated,
     ClientOut,
@@ -36,8 +38,7 @@ from reelstack.oauth.schemas import (
     DeviceApproved,
     DeviceCodeIn,
 )
-from reelstack.oauth.server import Context, Server, bound, user_info
-from reelstack.oauth.server import Request as OAuthRequest
+from reelstack.oauth.server import Server, user_info
 from reelstack.problems import responses
 from reelstack.runtime import Runtime
 from reelstack.security import CurrentPrincipal, IdentityDep, require_admin_role

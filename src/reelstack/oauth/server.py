@@ -12,19 +12,13 @@ everywhere" ends an OAuth client's access too.
 
 from __future__ import annotations
 
-import secrets
 import time
 import warnings
-from collections import defaultdict
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import (
     InvalidGrantError,
     InvalidRequestError,
@@ -32,113 +26,31 @@ from authlib.oauth2.rfc6749.errors import (
 )
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, BaseGrant, TokenEndpointMixin
 from authlib.oauth2.rfc7636 import CodeChallenge
-from authlib.oauth2.rfc8628 import DeviceAuthorizationEndpoint
-from authlib.oauth2.rfc8628 import DeviceCodeGrant as _DeviceCodeGrant
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import OKPKey
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from reelstack.accounts import service as accounts
-from reelstack.accounts.models import DeviceType, LoginSession, User, UserStatus
+from reelstack.accounts.models import DeviceType, LoginSession, User
 from reelstack.accounts.schemas import DeviceIn
 from reelstack.db import utcnow
 from reelstack.errors import Unauthorized
+from reelstack.oauth.context import (
+    CODE_TTL_S,
+    ID_TOKEN_TTL_S,
+    SCOPES,
+    Request,
+    active_user,
+    ctx,
+)
+from reelstack.oauth.device import DeviceCodeGrant, DeviceEndpoint
 from reelstack.oauth.models import (
     AuthorizationCode,
-    DeviceGrant,
-    DeviceGrantStatus,
     OAuthClient,
     hash_secret,
 )
-
-SCOPES = ["openid", "profile", "email", "offline_access"]
-CODE_TTL_S = 120
-DEVICE_CODE_TTL_S = 600
-DEVICE_POLL_INTERVAL_S = 5
-ID_TOKEN_TTL_S = 3600
-# RFC 8628 section 6.1: 8 characters from 20 consonants (no vowels, no look-alikes).
-USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
-
-
-@dataclass
-class Context:
-    session: Session
-    auth: accounts.Auth
-    issuer: str
-    verification_uri: str
-    # Set by our grants while they run: the device the tokens go to (device grant),
-    # the login session they opened, and whether an error answer still commits (the
-    # poll state of a device grant, the revocation of a replayed code).
-    device_id: str | None = field(default=None)
-    issued_session_id: str | None = field(default=None)
-    keep_on_error: bool = field(default=False)
-
-
-_context: ContextVar[Context] = ContextVar("oauth_context")
-
-
-def ctx() -> Context:
-    return _context.get()
-
-
-@contextmanager
-def bound(context: Context) -> Iterator[Context]:
-    token = _context.set(context)
-    try:
-        yield context
-    finally:
-        _context.reset(token)
-
-
-# --- requests ------------------------------------------------------------------------
-
-
-class _Payload(OAuth2Payload):  # type: ignore[misc]
-    """Query and form parameters, keeping repeats (a repeated parameter is an error)."""
-
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        self._datalist: defaultdict[str, list[str]] = defaultdict(list)
-        for key, value in pairs:
-            self._datalist[key].append(value)
-        self._data = {key: values[0] for key, values in self._datalist.items()}
-
-    @property
-    def data(self) -> dict[str, str]:
-        return self._data
-
-    @property
-    def datalist(self) -> defaultdict[str, list[str]]:
-        return self._datalist
-
-
-class Request(OAuth2Request):  # type: ignore[misc]
-    """An HTTP request as Authlib reads it, built by the router from Starlette's."""
-
-    def __init__(
-        self,
-        *,
-        method: str,
-        uri: str,
-        headers: Mapping[str, str],
-        query: list[tuple[str, str]],
-        form: list[tuple[str, str]],
-    ) -> None:
-        super().__init__(method=method, uri=uri, headers=headers)
-        self._args = dict(query)
-        self._form = dict(form)
-        self.payload = _Payload(query + form)
-
-    @property
-    def args(self) -> dict[str, str]:
-        return self._args
-
-    @property
-    def form(self) -> dict[str, str]:
-        return self._form
-
 
 # --- tokens --------------------------------------------------------------------------
 
@@ -157,13 +69,6 @@ def _user_info(user: User, scope: str) -> UserInfo:
 
 def user_info(user: User, scope: str) -> dict[str, Any]:
     return dict(_user_info(user, scope))
-
-
-def _active_user(session: Session, user_id: str) -> User | None:
-    user = session.get(User, user_id)
-    if user is None or user.status != UserStatus.ACTIVE:
-        return None
-    return user
 
 
 class Server(AuthorizationServer):  # type: ignore[misc]
@@ -372,104 +277,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
             raise InvalidGrantError("this authorization code was already used")
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> User | None:
-        return _active_user(ctx().session, authorization_code.user_id)
-
-
-# --- device authorization grant (RFC 8628) ---------------------------------------------
-
-
-def _user_code() -> str:
-    raw = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(8))
-    return f"{raw[:4]}-{raw[4:]}"
-
-
-def normalize_user_code(value: str) -> str:
-    """What the viewer typed, as stored: upper case, dash after four characters."""
-    raw = "".join(ch for ch in value.upper() if ch.isalnum())
-    return f"{raw[:4]}-{raw[4:]}" if len(raw) == 8 else raw
-
-
-class DeviceEndpoint(DeviceAuthorizationEndpoint):  # type: ignore[misc]
-    EXPIRES_IN = DEVICE_CODE_TTL_S
-    INTERVAL = DEVICE_POLL_INTERVAL_S
-
-    def get_verification_uri(self) -> str:
-        return ctx().verification_uri
-
-    def generate_user_code(self) -> str:
-        return _user_code()
-
-    def authenticate_client(self, request: OAuth2Request) -> OAuthClient:
-        client: OAuthClient = super().authenticate_client(request)
-        if not client.check_grant_type(DeviceCodeGrant.GRANT_TYPE):
-            raise UnauthorizedClientError("this client may not use the device grant")
-        return client
-
-    def save_device_credential(
-        self, client_id: str, scope: str | None, data: dict[str, Any]
-    ) -> None:
-        client = self.server.query_client(client_id)
-        ctx().session.add(
-            DeviceGrant(
-                device_code_hash=hash_secret(data["device_code"]),
-                user_code=data["user_code"],
-                client_id=client_id,
-                scope=client.get_allowed_scope(scope or "") if client else "",
-                interval_s=data["interval"],
-                expires_at=utcnow() + timedelta(seconds=data["expires_in"]),
-            )
-        )
-        ctx().session.flush()
-
-
-class DeviceCodeGrant(_DeviceCodeGrant):  # type: ignore[misc]
-    def query_device_credential(self, device_code: str) -> DeviceGrant | None:
-        return ctx().session.scalar(
-            select(DeviceGrant).where(DeviceGrant.device_code_hash == hash_secret(device_code))
-        )
-
-    def validate_device_credential(self, credential: DeviceGrant) -> User:
-        if credential.status == DeviceGrantStatus.USED:
-            raise InvalidGrantError("this device code was already exchanged")
-        user: User = super().validate_device_credential(credential)
-        # Tokens go to the device registered when the viewer approved.
-        ctx().device_id = credential.device_id
-        return user
-
-    def query_user_grant(self, user_code: str) -> tuple[User, bool] | None:
-        grant = ctx().session.scalar(select(DeviceGrant).where(DeviceGrant.user_code == user_code))
-        if grant is None or grant.status == DeviceGrantStatus.PENDING or grant.user_id is None:
-            return None
-        user = _active_user(ctx().session, grant.user_id)
-        if user is None:
-            return None
-        return user, grant.status == DeviceGrantStatus.APPROVED
-
-    def should_slow_down(self, credential: DeviceGrant) -> bool:
-        """Polled faster than the interval (RFC 8628 section 3.5): slow_down, and the
-        interval grows by 5 s for this grant."""
-        now = utcnow()
-        last = credential.last_polled_at
-        credential.last_polled_at = now
-        too_fast = last is not None and (now - last).total_seconds() < credential.interval_s
-        if too_fast:
-            credential.interval_s += 5
-        ctx().keep_on_error = True
-        return too_fast
-
-    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
-        result: tuple[int, dict[str, Any], list[tuple[str, str]]] = super().create_token_response()
-        spent = ctx().session.execute(
-            update(DeviceGrant)
-            .where(
-                DeviceGrant.id == self.request.credential.id,
-                DeviceGrant.status == DeviceGrantStatus.APPROVED,
-            )
-            .values(status=DeviceGrantStatus.USED)
-        )
-        if spent.rowcount != 1:  # type: ignore[attr-defined]
-            raise InvalidGrantError("this device code was already exchanged")
-        return result
+        return active_user(ctx().session, authorization_code.user_id)
 
 
 # --- refresh ---------------------------------------------------------------------------

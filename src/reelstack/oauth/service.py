@@ -19,6 +19,8 @@ from reelstack.accounts.models import DeviceType
 from reelstack.accounts.schemas import DeviceIn, Principal
 from reelstack.db import utcnow
 from reelstack.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, ValidationFailed
+from reelstack.oauth.context import SCOPES, Context, Request, bound
+from reelstack.oauth.device import normalize_user_code
 from reelstack.oauth.models import (
     AUTHORIZATION_CODE,
     DEVICE_CODE,
@@ -34,7 +36,7 @@ from reelstack.oauth.schemas import (
     ConsentOut,
     DeviceApproved,
 )
-from reelstack.oauth.server import SCOPES, Context, Request, Server, bound, normalize_user_code
+from reelstack.oauth.server import Server
 
 GRANTS = {"authorization_code": AUTHORIZATION_CODE, "device_code": DEVICE_CODE}
 CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
