@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from reelstack import __version__, api, problems
+from reelstack import __version__, api, problems, threads
 from reelstack.accounts.identity import build_identity
 from reelstack.accounts.mailer import QueuedMailer, build_mailer
 from reelstack.bootstrap import job_registry
@@ -67,9 +67,11 @@ def create_app(
         # Load (on first start: make) the signing key now, outside any request: on SQLite
         # a key written inside a request's write transaction would wait on that request.
         identity.auth.ring.signing_key()
+        threads.configure(api_threads=settings.api_threads, io_threads=settings.io_threads)
         if isinstance(owned_executor, LocalExecutor) and settings.embedded_worker:
             owned_executor.start()
         cdns.start()
+        threads.freeze_startup_heap()
         try:
             yield
         finally:

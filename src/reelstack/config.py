@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # API processes `reelstack api`/`run` start (uvicorn workers); each runs the embedded
     # job worker too unless REELSTACK_EMBEDDED_WORKER=false.
     api_workers: int = Field(default=1, ge=1, le=64)
+    # Threads per API process that run handlers (reelstack.threads: more of them only
+    # split one GIL and convoy on SQLite's writer lock), and those that wait on storage.
+    api_threads: int = Field(default=4, ge=1, le=256)
+    io_threads: int = Field(default=32, ge=1, le=1024)
     log_level: str = "INFO"
     log_json: bool = False
     # Largest accepted upload, bytes (default 20 GiB).

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from reelstack.delivery.signing import Verdict, url_signer
 from reelstack.deps import RuntimeDep
@@ -25,6 +24,7 @@ from reelstack.media.ffmpeg import POSTER_NAME
 from reelstack.problems import responses
 from reelstack.runtime import Runtime
 from reelstack.storage import InvalidKey, ObjectNotFound, media_version_key
+from reelstack.threads import iterate_io, run_io
 
 router = APIRouter(tags=["delivery"])
 # Mounted under the admin parent router (reelstack.api): /v1/admin/cdns.
@@ -138,7 +138,7 @@ async def serve_media(
     storage = runtime.storage
     try:
         key = media_version_key(asset_id, version, name)
-        obj = await run_in_threadpool(storage.stat, key)
+        obj = await run_io(storage.stat, key)
     except (InvalidKey, ObjectNotFound, ValueError) as exc:
         raise NotFound(f"no media file {name!r} in version {version} of asset {asset_id}") from exc
     headers = {
@@ -150,7 +150,7 @@ async def serve_media(
     if inm and headers["etag"] in {t.strip() for t in inm.split(",")}:
         return Response(status_code=304, headers=headers)
     if runtime.settings.delivery_redirect:
-        url = await run_in_threadpool(storage.url, key, runtime.settings.delivery_url_ttl_s)
+        url = await run_io(storage.url, key, runtime.settings.delivery_url_ttl_s)
         if url is not None:
             return RedirectResponse(url, status_code=307, headers={"cache-control": "no-store"})
     start, end, status = 0, obj.size, 200
@@ -163,13 +163,13 @@ async def serve_media(
     media_type = CONTENT_TYPES[suffix]
     if request.method == "HEAD" or end == start:
         return Response(status_code=status, headers=headers, media_type=media_type)
-    stream = await run_in_threadpool(storage.open_range, key, start, end)
+    stream = await run_io(storage.open_range, key, start, end)
 
     async def body() -> AsyncIterator[bytes]:
         # A player that aborts a request (a seek, a quality switch) stops the iteration
         # half-way: the object must still be closed.
         try:
-            async for chunk in iterate_in_threadpool(stream):
+            async for chunk in iterate_io(stream):
                 yield chunk
         finally:
             stream.close()

@@ -17,6 +17,7 @@ from reelstack.ingest import service
 from reelstack.ingest.schemas import TitleKind
 from reelstack.ingest.service import IngestResult
 from reelstack.runtime import Runtime
+from reelstack.threads import run_io
 
 # One thread hop per MiB rather than per network chunk (often 64 KiB).
 WRITE_BYTES = 1024 * 1024
@@ -42,7 +43,7 @@ async def write_stream(stream: AsyncIterable[bytes], dest: Path, *, limit_bytes:
     Raises ``PayloadTooLarge`` as soon as more than ``limit_bytes`` arrive (whatever was
     declared); ``dest`` then holds a partial file for the caller's scratch space to drop.
     """
-    fh = await run_in_threadpool(_open_for_write, dest)
+    fh = await run_io(_open_for_write, dest)
     size = 0
     pending: list[bytes] = []
     pending_bytes = 0
@@ -54,12 +55,12 @@ async def write_stream(stream: AsyncIterable[bytes], dest: Path, *, limit_bytes:
             pending.append(chunk)
             pending_bytes += len(chunk)
             if pending_bytes >= WRITE_BYTES:
-                await run_in_threadpool(fh.write, b"".join(pending))
+                await run_io(fh.write, b"".join(pending))
                 pending, pending_bytes = [], 0
         if pending:
-            await run_in_threadpool(fh.write, b"".join(pending))
+            await run_io(fh.write, b"".join(pending))
     finally:
-        await run_in_threadpool(fh.close)
+        await run_io(fh.close)
     return size
 
 
@@ -83,6 +84,7 @@ async def receive_upload(
     with runtime.workdir.scratch() as scratch:
         path = scratch / "upload"
         await write_stream(stream, path, limit_bytes=limit_bytes)
+        # Probing and the database rows: handler work, on the handlers' pool.
         return await run_in_threadpool(
             service.ingest_file,
             runtime=runtime,
