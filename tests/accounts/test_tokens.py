@@ -226,3 +226,38 @@ def test_signing_keys_are_encrypted_at_rest_with_the_secret(runtime: Runtime) ->
             )
     finally:
         rt.close()
+
+
+def test_a_verified_token_is_remembered_only_while_it_is_valid(runtime: Runtime) -> None:
+    """The per-process cache of verified tokens (``KeyRing.verified``) never outlives
+    the token's ``exp``, and serves only the exact text that was verified."""
+    from reelstack.accounts.models import Role
+    from reelstack.accounts.tokens import (
+        TokenConfig,
+        TokenInvalid,
+        issue_access_token,
+        verify_access_token,
+    )
+
+    ring = keys.KeyRing(runtime.sessions, access_ttl_s=1, leeway_s=0)
+    config = TokenConfig(
+        issuer="https://issuer.test", audience="reelstack", access_ttl_s=1, leeway_s=0
+    )
+    token, _ = issue_access_token(
+        ring=ring,
+        config=config,
+        user_id="u1",
+        role=Role.VIEWER,
+        session_id="s1",
+        device_id=None,
+        profile_id=None,
+    )
+    first = verify_access_token(ring=ring, config=config, token=token)
+    assert verify_access_token(ring=ring, config=config, token=token) is first  # from the cache
+    head, body, sig = token.split(".")
+    tampered = f"{head}.{body}.{sig[:-2]}{'AA' if sig[-2:] != 'AA' else 'BB'}"
+    with pytest.raises(TokenInvalid):
+        verify_access_token(ring=ring, config=config, token=tampered)
+    time.sleep(1.1)
+    with pytest.raises(TokenInvalid):
+        verify_access_token(ring=ring, config=config, token=token)

@@ -139,6 +139,40 @@ def _load(row: SigningKey, secret: str | None) -> LoadedKey:
     )
 
 
+class VerifiedTokens:
+    """Tokens this process has already verified, by their exact text, with what they
+    said (thread-safe, bounded; the oldest go first).
+
+    A device sends the same access token on every call for its lifetime (15 minutes), so
+    checking the signature and the claims once per token instead of once per request
+    saves about a third of a millisecond a call. An entry serves only while its key is
+    still the ring's key for that kid (a reload or a retirement that drops it ends the
+    entry) and only until the token's ``exp`` plus the leeway.
+    """
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self._capacity = capacity
+        self._lock = threading.Lock()
+        self._items: dict[str, tuple[Any, str, Ed25519PublicKey, float]] = {}
+
+    def get(self, token: str, ring: KeyRing, now: float) -> Any | None:
+        found = self._items.get(token)
+        if found is None:
+            return None
+        value, kid, key, valid_until = found
+        if now >= valid_until or ring.verification_key(kid) is not key:
+            with self._lock:
+                self._items.pop(token, None)
+            return None
+        return value
+
+    def put(self, token: str, value: Any, *, kid: str, key: Ed25519PublicKey, until: float) -> None:
+        with self._lock:
+            if len(self._items) >= self._capacity:
+                self._items.pop(next(iter(self._items)))
+            self._items[token] = (value, kid, key, until)
+
+
 class KeyRing:
     """This process's view of the signing keys (thread-safe)."""
 
@@ -157,6 +191,7 @@ class KeyRing:
         self._keys: dict[str, LoadedKey] = {}
         self._signing: LoadedKey | None = None
         self._loaded_at = float("-inf")
+        self.verified = VerifiedTokens()
 
     def _reload(self) -> None:
         with session_scope(self._sessions) as session:
