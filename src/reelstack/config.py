@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     # Where players fetch media: an edge or CDN origin, e.g. https://cdn.example.com.
     # Unset: the API's own origin (the URL the request came to).
     delivery_base_url: str | None = None
+    # Signed cookies ("signed": "cookie" at POST /v1/playback): the cookie's Domain, so a
+    # cookie the API sets reaches the media host (e.g. ".example.com" for an API at
+    # api.example.com and media at cdn.example.com). Unset: host-only.
+    media_cookie_domain: str | None = None
     # Several delivery networks (edges or CDNs), as JSON: [{"name": "a", "base_url":
     # "https://a.example.com", "weight": 3}, ...]. Each session gets a healthy one by
     # weight and the others as alternates; health is asked every interval.

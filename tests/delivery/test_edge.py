@@ -40,7 +40,7 @@ from reelstack.delivery.edge import (
     render_edge,
     write_edge,
 )
-from reelstack.delivery.signing import Scheme, Signer
+from reelstack.delivery.signing import COOKIE_NAME, Scheme, Signer
 from reelstack.runtime import Runtime
 from tests.conftest import ADMIN_HEADERS, live_server
 
@@ -103,6 +103,8 @@ def _edge_config(prefix: Path, upstream: str, scheme: Scheme, **extra: object) -
         "workers": 2,
         # Started as root, workers would be "nobody", who cannot enter pytest's 0700 dirs.
         "user": "root" if os.geteuid() == 0 else None,
+        # The tests read the access log right after a request: unbuffered.
+        "log_flush_s": 0,
     }
     options.update(extra)
     return EdgeConfig(**options)  # type: ignore[arg-type]
@@ -429,6 +431,68 @@ def test_edge_and_origin_agree_on_every_token(
     expected = {name: status for name, (_, status) in vectors.items()}
     assert at_origin == expected
     assert at_edge == expected
+
+
+def _cookie_get(
+    base: str, token: str | None, name: str = SEGMENT, **headers: str
+) -> httpx.Response:
+    """GET /m/<asset>/v1/<name> with the signed media cookie (or none)."""
+    if token is not None:
+        headers["Cookie"] = f"{COOKIE_NAME}={token}"
+    return httpx.get(f"{base}/m/{ASSET}/v1/{name}", headers=headers)
+
+
+@needs_nginx
+@BOTH
+def test_signed_cookies_agree_with_path_tokens_and_share_the_cache(
+    edge: Edge, origin: tuple[str, CountingApp], runtime: Runtime, scheme: Scheme
+) -> None:
+    data = b"cookie bytes " * 100
+    _put(runtime, SEGMENT, data)
+    vectors = _vectors(scheme)
+    at_edge = {name: _cookie_get(edge.url, tok).status_code for name, (tok, _) in vectors.items()}
+    # Only the first good cookie reached the origin (a miss); the second was a hit.
+    assert origin[1].fetches(ASSET, 1, SEGMENT) == 1
+    at_origin = {
+        name: _cookie_get(origin[0], tok).status_code for name, (tok, _) in vectors.items()
+    }
+    expected = {name: status for name, (_, status) in vectors.items()}
+    assert at_origin == expected
+    assert at_edge == expected
+    # One cached copy for both forms: the path form is a hit after the cookie's miss.
+    path_form = httpx.get(_url(edge.url, _token(scheme)))
+    assert path_form.headers["x-cache-status"] == "HIT" and path_form.content == data
+    cookie_form = _cookie_get(edge.url, _token(scheme))
+    assert cookie_form.headers["x-cache-status"] == "HIT" and cookie_form.content == data
+    for base in (edge.url, origin[0]):
+        missing = _cookie_get(base, None)
+        assert missing.status_code == 403, base
+        assert missing.json()["code"] == "media_cookie_required", base
+    # The cookie never reaches the access log.
+    assert _token(scheme).split(".")[2][:10] not in edge.log("access.log")
+
+
+@needs_nginx
+def test_cookie_media_answers_cors_with_credentials_for_listed_origins_only(
+    tmp_path: Path, origin: tuple[str, CountingApp], runtime: Runtime, scheme: Scheme
+) -> None:
+    _put(runtime, SEGMENT, b"z" * 500)
+    with running_edge(
+        tmp_path / "edge", origin[0], scheme, cookie_origins=("http://app.test:8000",)
+    ) as edge:
+        listed = _cookie_get(edge.url, _token(scheme), Origin="http://app.test:8000")
+        assert listed.status_code == 200
+        assert listed.headers["access-control-allow-origin"] == "http://app.test:8000"
+        assert listed.headers["access-control-allow-credentials"] == "true"
+        assert listed.headers["vary"] == "Origin"
+        other = _cookie_get(edge.url, _token(scheme), Origin="http://evil.test")
+        assert other.status_code == 200 and "access-control-allow-origin" not in other.headers
+        # Path tokens need no credentials: any page.
+        path_form = httpx.get(_url(edge.url, _token(scheme)), headers={"Origin": "http://x.test"})
+        assert path_form.headers["access-control-allow-origin"] == "*"
+        assert "access-control-allow-credentials" not in path_form.headers
+    with pytest.raises(ValueError):
+        render_edge(_edge_config(tmp_path, origin[0], scheme, cookie_origins=("app.test",)))
 
 
 @needs_nginx

@@ -74,6 +74,8 @@ def _config(
         user=user,
         country_header=settings.country_header,
         blocked_countries=tuple(settings.blocked_countries),
+        # The API's CORS origins may send the signed media cookie ("*" names none).
+        cookie_origins=tuple(o for o in settings.cors_origins if o != "*"),
     )
 
 

@@ -56,6 +56,9 @@ def _media_regex(scheme: Scheme) -> str:
     return rf"^/s/(?<token>{token})/(?<asset>{_ASSET})/v(?<ver>{_VERSION})/(?<file>{_FILE})$"
 
 
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
+
+
 class _Conf(string.Template):
     # nginx variables use "$": placeholders here are @{name}.
     delimiter = "@"
@@ -97,7 +100,12 @@ http {
                     '$server_protocol" $status $body_bytes_sent rt=$request_time '
                     'cache=$upstream_cache_status urt=$upstream_response_time '
                     'upstream=$upstream_addr range="$http_range" "$http_user_agent"';
-    access_log @{prefix}/logs/access.log edge;
+    access_log @{prefix}/logs/access.log edge@{log_buffer};
+
+    # Cache hits open the same few thousand segment files over and over: keep their
+    # descriptors (segments are immutable; a purge changes the cache key, not the file).
+    open_file_cache max=10000 inactive=60s;
+    open_file_cache_valid 60s;
 
     proxy_cache_path @{cache_dir} levels=1:2 keys_zone=reelstack_edge:64m
                      max_size=@{cache_max_size} inactive=30d use_temp_path=off;
@@ -106,6 +114,25 @@ http {
     # the asset's generation (its cached copies are no longer found), a revocation
     # refuses its URLs. Rewritten and reloaded by the edge's poller.
     include @{prefix}/@{purges_name};
+
+    # Signed cookies (/m/...): a credentialed CORS answer, only for the listed origins
+    # (REELSTACK_CORS_ALLOW_ORIGINS; "*" lists none: same-origin players only). Path
+    # tokens (/s/...) need no credentials: any page may play them.
+    map $http_origin $edge_cookie_origin {
+        default "";
+@{cookie_origins}    }
+    map $request_uri $edge_allow_origin {
+        "~^/m/" $edge_cookie_origin;
+        default "*";
+    }
+    map $request_uri $edge_allow_credentials {
+        "~^/m/" "true";
+        default "";
+    }
+    map $request_uri $edge_vary {
+        "~^/m/" "Origin";
+        default "";
+    }
 
     # Countries where nothing plays, by the trusted country header (403 at the edge,
     # 451 at the API).
@@ -167,9 +194,13 @@ http {
             # Behind a shield the header lists both tiers, the shield's first: "HIT, MISS".
             add_header X-Cache-Status $upstream_cache_status always;
             # Signed media is for any player page: the same CORS answer whether the copy
-            # in cache was first fetched with an Origin header or without.
+            # in cache was first fetched with an Origin header or without (cookie-signed
+            # requests: the listed origins, with credentials).
             proxy_hide_header Access-Control-Allow-Origin;
-            add_header Access-Control-Allow-Origin "*" always;
+            proxy_hide_header Access-Control-Allow-Credentials;
+            add_header Access-Control-Allow-Origin $edge_allow_origin always;
+            add_header Access-Control-Allow-Credentials $edge_allow_credentials always;
+            add_header Vary $edge_vary always;
 
             proxy_http_version 1.1;
             proxy_set_header Connection "";
@@ -180,6 +211,17 @@ http {
             # Built from the checked captures: the upstream re-checks the same token.
             proxy_pass @{upstream_scheme}://reelstack_upstream/s/$token/$asset/v$ver/$file;
 @{upstream_tls}        }
+
+        # Signed cookies: the same files for a player holding the version's cookie
+        # (rs_media, Path=/m/<asset>/v<ver>/), checked and cached as the path form (one
+        # cached copy for both): the cookie becomes the path's token, internally.
+        location ~ "^/m/(?<c_asset>@{asset_re})/v(?<c_ver>@{ver_re})/(?<c_file>@{file_re})$" {
+            default_type application/problem+json;
+            if ($cookie_rs_media = "") {
+                return 403 '@{problem_cookie}';
+            }
+            rewrite ^ /s/$cookie_rs_media/$c_asset/v$c_ver/$c_file last;
+        }
 
         # Posters: public artwork (no token), cached like media.
         location ~ "^/media/(?<p_asset>@{asset_re})/v(?<p_ver>@{ver_re})/poster\\.jpg$" {
@@ -272,6 +314,9 @@ PROBLEM_403 = _problem(
 )
 PROBLEM_410 = _problem(410, "url_token_expired", "Gone", "the media URL has expired")
 PROBLEM_GEO = _problem(403, "region_blocked", "Forbidden", "not available in your region")
+PROBLEM_COOKIE = _problem(
+    403, "media_cookie_required", "Forbidden", "the signed media cookie is missing"
+)
 PROBLEM_REVOKED = _problem(410, "media_revoked", "Gone", "this media is no longer available")
 
 
@@ -345,6 +390,12 @@ class EdgeConfig:
     blocked_countries: tuple[str, ...] = ()
     js_module: Path = NJS_MODULE_SO
     ca_file: Path = CA_FILE
+    # Access log lines are written in batches at most this many seconds old (0: each
+    # request writes its own line, a write call per hit).
+    log_flush_s: int = 1
+    # Page origins allowed to send the signed media cookie cross-origin (exact
+    # scheme://host[:port]); none: cookie-signed media plays on same-origin pages only.
+    cookie_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -369,6 +420,9 @@ def render_edge(config: EdgeConfig) -> EdgeFiles:
         raise ValueError("workers must be at least 1")
     if config.user is not None and re.fullmatch(r"[a-z_][a-z0-9_-]*", config.user) is None:
         raise ValueError(f"bad user name {config.user!r}")
+    origins = sorted(set(config.cookie_origins))
+    if any(_ORIGIN.fullmatch(origin) is None for origin in origins):
+        raise ValueError(f"cookie origins must be scheme://host[:port]: {origins}")
     blocked = sorted({code.upper() for code in config.blocked_countries})
     if any(re.fullmatch(r"[A-Z]{2}", code) is None for code in blocked):
         raise ValueError(f"blocked countries must be ISO 3166 alpha-2 codes: {blocked}")
@@ -398,6 +452,7 @@ def render_edge(config: EdgeConfig) -> EdgeFiles:
         daemon="on" if config.daemon else "off",
         # In the foreground (a container, `edge run`), errors also go to stderr.
         stderr_log="" if config.daemon else "error_log stderr warn;\n",
+        log_buffer=f" buffer=64k flush={config.log_flush_s}s" if config.log_flush_s else "",
         prefix=prefix,
         cache_dir=cache_dir,
         cache_max_size=config.cache_max_size,
@@ -413,6 +468,8 @@ def render_edge(config: EdgeConfig) -> EdgeFiles:
         file_re=_FILE,
         token_check=token_check,
         problem_403=PROBLEM_403,
+        problem_cookie=PROBLEM_COOKIE,
+        cookie_origins="".join(f'        "{o}" $http_origin;\n' for o in origins),
         problem_410=PROBLEM_410,
         problem_revoked=PROBLEM_REVOKED,
         problem_geo=PROBLEM_GEO,

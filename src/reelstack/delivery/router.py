@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
-from reelstack.delivery.signing import Verdict, url_signer
+from reelstack.delivery.signing import COOKIE_NAME, Verdict, url_signer
 from reelstack.deps import RuntimeDep
 from reelstack.errors import BadRequest, Forbidden, Gone, NotFound, RangeNotSatisfiable
 from reelstack.media.ffmpeg import POSTER_NAME
@@ -59,6 +59,11 @@ class InvalidUrlToken(Forbidden):
 class UrlTokenExpired(Gone):
     code = "url_token_expired"
     title = "Media URL expired"
+
+
+class MediaCookieRequired(Forbidden):
+    code = "media_cookie_required"
+    title = "The signed media cookie is missing"
 
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -117,6 +122,40 @@ async def signed_media_file(
     hands these URLs out; relative URLs in its manifests inherit the token). A bad
     token is 403 ``invalid_url_token``, an expired one 410 ``url_token_expired``: the
     same answers an nginx edge gives for the same token."""
+    _check_token(runtime, token, asset_id, version)
+    return await serve_media(runtime, request, asset_id, version, name)
+
+
+@router.head("/m/{asset_id}/v{version}/{name}", include_in_schema=False)
+@router.get(
+    "/m/{asset_id}/v{version}/{name}",
+    operation_id="getCookieMediaFile",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "The file (manifest, segment or image)"},
+        206: {"description": "Part of the file, for a Range request"},
+        304: {"description": "Not modified (If-None-Match)"},
+        307: {"description": "Redirect to the object store (when configured)"},
+        **responses(400, 403, 404, 410, 416),
+    },
+)
+async def cookie_media_file(
+    asset_id: str, version: int, name: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    """A file of a published media version for a player holding the version's signed
+    cookie (``POST /v1/playback`` with ``"signed": "cookie"`` sets it, scoped to this
+    version's path). The same token and answers as ``/s/<token>/...``; no cookie is
+    403 ``media_cookie_required``."""
+    token = request.cookies.get(COOKIE_NAME)
+    if not token:
+        if url_signer(runtime.settings) is None:
+            raise NotFound("URL signing is off: media is at /media/...")
+        raise MediaCookieRequired(f"send the {COOKIE_NAME} cookie that POST /v1/playback set")
+    _check_token(runtime, token, asset_id, version)
+    return await serve_media(runtime, request, asset_id, version, name)
+
+
+def _check_token(runtime: Runtime, token: str, asset_id: str, version: int) -> None:
     signer = url_signer(runtime.settings)
     if signer is None:
         raise NotFound("URL signing is off: media is at /media/...")
@@ -125,7 +164,6 @@ async def signed_media_file(
         raise UrlTokenExpired("this media URL has expired: start playback again")
     if verdict is not Verdict.OK:
         raise InvalidUrlToken("this media URL's token is not valid for this file")
-    return await serve_media(runtime, request, asset_id, version, name)
 
 
 async def serve_media(

@@ -17,6 +17,11 @@ base64url without padding over the prefix ``/<asset>/v<n>/``:
   scheme) can check it without scripting.
 
 A bad token is refused (403) and an expired one gone (410) at both tiers.
+
+Signed cookies (CloudFront style) carry the same token for players that cannot keep a
+token in the path: the cookie ``COOKIE_NAME`` with ``Path=/m/<asset>/v<n>/`` (so each
+version's cookie goes only with its own files, and two titles play side by side), and
+the files at ``/m/<asset>/v<n>/<file>``.
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ from reelstack.config import Settings
 TOKEN_PATTERN = re.compile(
     r"^(?P<exp>[1-9][0-9]{0,11})\.(?P<sid>[0-9a-f]{32})\.(?P<sig>[A-Za-z0-9_-]{22,43})$"
 )
+
+
+COOKIE_NAME = "rs_media"
 
 
 class Scheme(enum.StrEnum):

@@ -21,6 +21,15 @@ def signed_media_url(token: str, asset_id: str, version: int, name: str) -> str:
     return f"/s/{token}/{asset_id}/v{version}/{name}"
 
 
+COOKIE_ROOT = "/m"
+
+
+def cookie_media_url(asset_id: str, version: int, name: str) -> str:
+    """The same file for players holding the version's signed cookie
+    (reelstack.delivery.signing.COOKIE_NAME) instead of a token in the path."""
+    return f"{COOKIE_ROOT}/{asset_id}/v{version}/{name}"
+
+
 def hls_url(asset_id: str, version: int) -> str:
     return media_url(asset_id, version, MASTER_NAME)
 

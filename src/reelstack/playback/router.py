@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 
 from reelstack.accounts.identity import Identity
-from reelstack.db import session_scope
+from reelstack.db import session_scope, utcnow
 from reelstack.deps import DbSession, RuntimeDep
 from reelstack.playback import service
 from reelstack.playback.schemas import (
@@ -31,7 +31,11 @@ router = APIRouter(prefix="/playback", tags=["playback"])
 
 
 def _config(
-    runtime: Runtime, request: Request | None = None, cdn: str | None = None
+    runtime: Runtime,
+    request: Request | None = None,
+    cdn: str | None = None,
+    *,
+    signed_cookie: bool = False,
 ) -> service.PlaybackConfig:
     """The playback rules; with the request, also where its media URLs point and how
     they are signed: a healthy CDN of REELSTACK_CDNS by weight (``cdn``: that one) with
@@ -48,16 +52,23 @@ def _config(
         named = [c for c in (pick.primary, *pick.alternates) if c is not None and c[0] == cdn]
         if named:
             return service.PlaybackConfig.from_settings(
-                settings, media_base=named[0][1], cdn=cdn, country=country
+                settings,
+                media_base=named[0][1],
+                cdn=cdn,
+                country=country,
+                signed_cookie=signed_cookie,
             )
     if pick.primary is None:
-        return service.PlaybackConfig.from_settings(settings, media_base=origin, country=country)
+        return service.PlaybackConfig.from_settings(
+            settings, media_base=origin, country=country, signed_cookie=signed_cookie
+        )
     return service.PlaybackConfig.from_settings(
         settings,
         media_base=pick.primary[1],
         cdn=pick.primary[0],
         alternates=tuple(pick.alternates),
         country=country,
+        signed_cookie=signed_cookie,
     )
 
 
@@ -73,6 +84,7 @@ def _config(
 async def start_playback(
     body: PlaybackRequest,
     request: Request,
+    response: Response,
     runtime: RuntimeDep,
     identity: IdentityDep,
     credentials: BearerCredentials,
@@ -85,9 +97,24 @@ async def start_playback(
     """
     # The hottest viewer route runs in ONE worker-thread hop (token check, entitlement,
     # lease, commit) instead of one per dependency: the hops cost more than the queries.
-    return await run_in_threadpool(
-        _start_playback, runtime, identity, credentials, body.title_id, _config(runtime, request)
+    config = _config(runtime, request, signed_cookie=body.signed == "cookie")
+    out = await run_in_threadpool(
+        _start_playback, runtime, identity, credentials, body.title_id, config
     )
+    if out.cookie is not None:
+        response.set_cookie(
+            out.cookie.name,
+            out.cookie.value,
+            max_age=max(0, int((out.cookie.expires_at - utcnow()).total_seconds())),
+            path=out.cookie.path,
+            domain=out.cookie.domain,
+            secure=out.cookie.secure,
+            httponly=True,
+            # Sent with the player's requests to the media host on the same site (an
+            # edge or CDN on a sibling domain), never with another site's requests.
+            samesite="lax",
+        )
+    return out
 
 
 def _start_playback(
@@ -156,14 +183,16 @@ def session_manifest(
     session: DbSession,
     runtime: RuntimeDep,
     cdn: Annotated[str | None, Query(max_length=64)] = None,
+    signed: Annotated[Literal["url", "cookie"], Query()] = "url",
 ) -> Response:
     """The session's master playlist or MPD, limited to its plan's resolution; its
-    media URLs go through ``cdn`` when that network is healthy."""
+    media URLs go through ``cdn`` when that network is healthy (``signed=cookie``: the
+    plain /m/ URLs of a session started with a signed cookie)."""
     text, media_type = service.session_manifest(
         session=session,
         storage=runtime.storage,
         session_id=session_id,
         name=name,
-        config=_config(runtime, request, cdn),
+        config=_config(runtime, request, cdn, signed_cookie=signed == "cookie"),
     )
     return Response(text, media_type=media_type, headers={"Cache-Control": "private, no-store"})

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,6 +10,21 @@ class PlaybackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title_id: Annotated[str, Field(max_length=32)]
+    # "url": the token sits in the media URLs' path (every player); "cookie": plain
+    # /m/... URLs and a signed cookie scoped to the version's path (CloudFront style).
+    signed: Literal["url", "cookie"] = "url"
+
+
+class MediaCookie(BaseModel):
+    """The signed cookie the response also sets (for clients that set cookies on their
+    media requests themselves, e.g. native apps)."""
+
+    name: str
+    value: str
+    path: str
+    domain: str | None
+    expires_at: datetime
+    secure: bool
 
 
 class AlternateUrls(BaseModel):
@@ -37,6 +52,9 @@ class PlaybackOut(BaseModel):
     lease_expires_at: datetime
     # The tallest rendition this session is given (the plan's limit).
     max_height: int
+    # With "signed": "cookie": the cookie that opens the media URLs (also set by the
+    # response's Set-Cookie). None with path tokens or when signing is off.
+    cookie: MediaCookie | None = None
 
 
 class HeartbeatOut(BaseModel):

@@ -17,7 +17,7 @@ from reelstack.catalog import service as catalog_service
 from reelstack.config import Settings
 from reelstack.db import UTCDateTime, serialized_writes, utcnow
 from reelstack.delivery import urls
-from reelstack.delivery.signing import Signer, url_signer
+from reelstack.delivery.signing import COOKIE_NAME, Signer, url_signer
 from reelstack.errors import AssetNotReady, Gone, NotFound
 from reelstack.media.ffmpeg import MPD_NAME
 from reelstack.media.limits import limit_hls_master, limit_mpd
@@ -27,6 +27,7 @@ from reelstack.playback.models import PlaybackSession
 from reelstack.playback.schemas import (
     AlternateUrls,
     HeartbeatOut,
+    MediaCookie,
     PlaybackOut,
     PlaybackSessionOut,
 )
@@ -59,6 +60,9 @@ class PlaybackConfig:
     # nothing plays.
     country: str | None = None
     blocked_countries: frozenset[str] = frozenset()
+    # Media URLs without a token, opened by a signed cookie scoped to the version's path.
+    signed_cookie: bool = False
+    cookie_domain: str | None = None
 
     @classmethod
     def from_settings(
@@ -69,9 +73,12 @@ class PlaybackConfig:
         cdn: str | None = None,
         alternates: tuple[tuple[str, str], ...] = (),
         country: str | None = None,
+        signed_cookie: bool = False,
     ) -> PlaybackConfig:
         return cls(
             country=country,
+            signed_cookie=signed_cookie,
+            cookie_domain=settings.media_cookie_domain,
             blocked_countries=frozenset(settings.blocked_countries),
             ttl_s=settings.playback_ttl_s,
             heartbeat_interval_s=settings.playback_heartbeat_interval_s,
@@ -88,7 +95,10 @@ class PlaybackConfig:
         if capped:
             # The session's own manifests, without the renditions above the plan's
             # limit (theirs point at the signed media prefix of the same network).
-            query = f"?cdn={cdn}" if cdn else ""
+            params = [f"cdn={cdn}"] if cdn else []
+            if self.signed_cookie and self.signer is not None:
+                params.append("signed=cookie")
+            query = f"?{'&'.join(params)}" if params else ""
             return (
                 f"{base}/v1/playback/{row.id}/{MASTER_NAME}{query}",
                 f"{base}/v1/playback/{row.id}/{MPD_NAME}{query}",
@@ -103,10 +113,32 @@ class PlaybackConfig:
         session and its lifetime, so the manifests' relative URLs inherit the token."""
         if self.signer is None:
             return f"{self.media_base}{urls.media_url(asset_id, version, '')}"
+        if self.signed_cookie:
+            return f"{self.media_base}{urls.cookie_media_url(asset_id, version, '')}"
         token = self.signer.token(
             asset_id=asset_id, version=version, session_id=session_id, expires=expires
         )
         return f"{self.media_base}{urls.signed_media_url(token, asset_id, version, '')}"
+
+    def media_cookie(self, row: PlaybackSession) -> MediaCookie | None:
+        """The signed cookie of a session's media version (cookie mode only)."""
+        if not self.signed_cookie or self.signer is None:
+            return None
+        value = self.signer.token(
+            asset_id=row.asset_id,
+            version=row.version,
+            session_id=row.id,
+            expires=row.expires_at,
+        )
+        return MediaCookie(
+            name=COOKIE_NAME,
+            value=value,
+            path=urls.cookie_media_url(row.asset_id, row.version, ""),
+            domain=self.cookie_domain,
+            expires_at=row.expires_at,
+            # Over https (an edge or CDN in production) the cookie never goes in clear.
+            secure=self.media_base.startswith("https://"),
+        )
 
     @property
     def lease_s(self) -> int:
@@ -212,6 +244,7 @@ def start_playback(
         heartbeat_interval_s=row.heartbeat_interval_s,
         lease_expires_at=row.lease_expires_at,
         max_height=row.max_height,
+        cookie=config.media_cookie(row),
     )
 
 

@@ -234,6 +234,16 @@ export interface MeOut {
   profile_id: string | null;
 }
 
+/** The signed cookie the response also sets (for clients that set cookies on their */
+export interface MediaCookie {
+  name: string;
+  value: string;
+  path: string;
+  domain: string | null;
+  expires_at: string;
+  secure: boolean;
+}
+
 export interface PasswordChangeIn {
   current_password: string;
   new_password: string;
@@ -284,10 +294,12 @@ export interface PlaybackOut {
   heartbeat_interval_s: number;
   lease_expires_at: string;
   max_height: number;
+  cookie?: MediaCookie | null;
 }
 
 export interface PlaybackRequest {
   title_id: string;
+  signed?: "url" | "cookie";
 }
 
 export interface PlaybackSessionOut {
