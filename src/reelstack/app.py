@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from reelstack import __version__, api, problems, threads
 from reelstack.accounts.identity import build_identity
 from reelstack.accounts.mailer import QueuedMailer, build_mailer
+from reelstack.assets.purges import RevokedAssets
 from reelstack.bootstrap import job_registry
 from reelstack.config import Settings, check_production, get_settings
 from reelstack.delivery.cdns import CdnSet
@@ -52,6 +53,8 @@ def create_app(
     registry = job_registry()
     cdns = CdnSet.of(settings.cdns, interval_s=settings.cdn_health_interval_s)
     geo = CountryResolver(header=settings.country_header, database=settings.geoip_db)
+    # The origin refuses revoked assets' signed URLs as the edges do (delivery.router).
+    revoked = RevokedAssets(runtime.sessions)
     owned_executor: LocalExecutor | CeleryExecutor | None = None
     if executor is None:
         # REELSTACK_EXECUTOR=celery: this process only publishes job ids; Celery workers
@@ -71,11 +74,13 @@ def create_app(
         if isinstance(owned_executor, LocalExecutor) and settings.embedded_worker:
             owned_executor.start()
         cdns.start()
+        revoked.start()
         threads.freeze_startup_heap()
         try:
             yield
         finally:
             cdns.stop()
+            revoked.stop()
             geo.close()
             if owned_executor is not None:
                 owned_executor.stop()
@@ -104,6 +109,7 @@ def create_app(
     app.state.identity = identity
     app.state.mailer = mailer
     app.state.cdns = cdns
+    app.state.revoked_assets = revoked
     app.state.geo = geo
     app.state.metrics = AppMetrics(job_counts=partial(api.job_counts, runtime))
     problems.install(app)

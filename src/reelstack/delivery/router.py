@@ -61,6 +61,11 @@ class UrlTokenExpired(Gone):
     title = "Media URL expired"
 
 
+class MediaRevoked(Gone):
+    code = "media_revoked"
+    title = "Media revoked"
+
+
 class MediaCookieRequired(Forbidden):
     code = "media_cookie_required"
     title = "The signed media cookie is missing"
@@ -123,6 +128,7 @@ async def signed_media_file(
     token is 403 ``invalid_url_token``, an expired one 410 ``url_token_expired``: the
     same answers an nginx edge gives for the same token."""
     _check_token(runtime, token, asset_id, version)
+    _check_revoked(request, asset_id)
     return await serve_media(runtime, request, asset_id, version, name)
 
 
@@ -152,7 +158,15 @@ async def cookie_media_file(
             raise NotFound("URL signing is off: media is at /media/...")
         raise MediaCookieRequired(f"send the {COOKIE_NAME} cookie that POST /v1/playback set")
     _check_token(runtime, token, asset_id, version)
+    _check_revoked(request, asset_id)
     return await serve_media(runtime, request, asset_id, version, name)
+
+
+def _check_revoked(request: Request, asset_id: str) -> None:
+    """410 ``media_revoked`` for an asset revoked by the purge feed (the set the app
+    keeps, ``assets.purges.RevokedAssets``), whatever the token: the edges' answer."""
+    if asset_id in request.app.state.revoked_assets:
+        raise MediaRevoked("this media is no longer available")
 
 
 def _check_token(runtime: Runtime, token: str, asset_id: str, version: int) -> None:
