@@ -11,7 +11,7 @@ PG_CHECK = $(BIN)/python -c "import sys; from sqlalchemy import create_engine; \
 	from sqlalchemy.engine import make_url; u = make_url(sys.argv[1]).set(database='postgres'); \
 	create_engine(u, connect_args={'connect_timeout': 3}).connect().close()"
 
-.PHONY: run install lock web api-client lint test test-sqlite test-postgres bench-transcode bench-playback bench-edge clean
+.PHONY: run install lock web api-client lint test test-sqlite test-postgres bench-transcode bench-playback bench-keys bench-edge clean
 
 # requirements.lock pins every transitive dependency (refresh: make lock).
 $(BIN)/reelstack: pyproject.toml requirements.lock
@@ -60,6 +60,9 @@ bench-transcode: install
 
 bench-playback: install
 	$(BIN)/python bench/playback.py
+
+bench-keys: install
+	$(BIN)/python bench/keys.py
 
 # Needs nginx with njs and wrk (apt-get install nginx libnginx-mod-http-js wrk).
 bench-edge: install

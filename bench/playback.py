@@ -24,19 +24,14 @@ missed.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2 as httpx
+from loadgen import cpu_s, free_port, pct, report, request_bytes, run_phase, start_api
 
 TARGET_P99_MS = 25.0
 # Streams per household in the bench plan: each viewer plays --rate * --seconds /
@@ -45,26 +40,6 @@ TARGET_P99_MS = 25.0
 MAX_STREAMS = 8
 ADMIN_KEY = "bench-admin-key-" + "x" * 32
 PASSWORD = "bench password 123"
-
-
-@dataclass
-class Result:
-    latencies_ms: list[float]
-    errors: int
-    statuses: dict[int, int]
-
-
-def _cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _setup_data(env: dict[str, str], viewers: int) -> tuple[str, list[str]]:
@@ -135,84 +110,6 @@ rt.close()
     return str(made["title_id"]), [str(t) for t in made["tokens"]]
 
 
-def _request_bytes(method: str, path: str, body: bytes, token: str | None) -> bytes:
-    head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
-    if token:
-        head.append(f"Authorization: Bearer {token}")
-    if body:
-        head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
-    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
-
-
-async def _roundtrip(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
-) -> int:
-    writer.write(request)
-    await writer.drain()
-    status_line = await reader.readline()
-    status = int(status_line.split()[1])
-    length = 0
-    while True:
-        line = await reader.readline()
-        if line in (b"\r\n", b""):
-            break
-        name, _, value = line.decode().partition(":")
-        if name.lower() == "content-length":
-            length = int(value.strip())
-    if length:
-        await reader.readexactly(length)
-    return status
-
-
-async def _load(
-    port: int, requests: list[bytes], rate: float, connections: int, ok_status: int
-) -> Result:
-    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
-    for _ in range(connections):
-        pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    loop = asyncio.get_running_loop()
-    start = loop.time() + 0.05
-
-    async def one(i: int, request: bytes) -> None:
-        due = start + i / rate
-        delay = due - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        conn = await pool.get()
-        try:
-            status = await _roundtrip(*conn, request)
-        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
-            status = 0
-            conn = await asyncio.open_connection("127.0.0.1", port)
-        pool.put_nowait(conn)
-        latencies.append((loop.time() - due) * 1000)
-        statuses[status] = statuses.get(status, 0) + 1
-
-    await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
-    while not pool.empty():
-        _, writer = pool.get_nowait()
-        writer.close()
-    errors = sum(n for status, n in statuses.items() if status != ok_status)
-    return Result(latencies, errors, statuses)
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
-
-
-def _report(name: str, result: Result, rate: float) -> None:
-    lat = result.latencies_ms
-    print(
-        f"{name:<28} {len(lat)} req at {rate:.0f}/s: p50 {_pct(lat, 50):6.2f} ms  "
-        f"p90 {_pct(lat, 90):6.2f} ms  p99 {_pct(lat, 99):6.2f} ms  "
-        f"max {max(lat):7.2f} ms  mean {statistics.fmean(lat):6.2f} ms  "
-        f"errors {result.errors}  statuses {dict(sorted(result.statuses.items()))}"
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--rate", type=float, default=200.0)
@@ -226,7 +123,7 @@ def main() -> int:
     args = parser.parse_args()
 
     data = Path(tempfile.mkdtemp(prefix="reelstack-bench-play-"))
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "REELSTACK_DATA_DIR": str(data),
@@ -240,21 +137,8 @@ def main() -> int:
     if args.database_url:
         env["REELSTACK_DATABASE_URL"] = args.database_url
     title_id, tokens = _setup_data(env, args.viewers)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "reelstack", "api"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = start_api(env, port)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
         n = int(args.rate * args.seconds)
         print(
             f"cpu cores: {os.cpu_count()}; API processes: {args.workers}; "
@@ -265,26 +149,26 @@ def main() -> int:
         # Every API process must have run the measured route (lazy caches: compiled SQL,
         # validators), so the warm-up plays too, as 300 of the households.
         body = json.dumps({"title_id": title_id}).encode()
-        warm = [_request_bytes("GET", "/v1/me", b"", t) for t in tokens[:200]]
-        warm += [_request_bytes("POST", "/v1/playback", body, t) for t in tokens[:300]]
-        asyncio.run(_load(port, warm, 100.0, args.connections, 0))
+        warm = [request_bytes("GET", "/v1/me", token=t) for t in tokens[:200]]
+        warm += [request_bytes("POST", "/v1/playback", body, t) for t in tokens[:300]]
+        run_phase(port, warm, 100.0, args.connections, 0)
 
-        health = [_request_bytes("GET", "/healthz", b"", None)] * n
-        cpu_start = _cpu_s(server.pid)
-        baseline = asyncio.run(_load(port, health, args.rate, args.connections, 200))
-        cpu_health = _cpu_s(server.pid)
+        health = [request_bytes("GET", "/healthz")] * n
+        cpu_start = cpu_s(server.pid)
+        baseline = run_phase(port, health, args.rate, args.connections, 200)
+        cpu_health = cpu_s(server.pid)
         plays = [
-            _request_bytes("POST", "/v1/playback", body, tokens[i % len(tokens)]) for i in range(n)
+            request_bytes("POST", "/v1/playback", body, tokens[i % len(tokens)]) for i in range(n)
         ]
-        playback = asyncio.run(_load(port, plays, args.rate, args.connections, 201))
-        cpu_play = _cpu_s(server.pid)
+        playback = run_phase(port, plays, args.rate, args.connections, 201)
+        cpu_play = cpu_s(server.pid)
     finally:
         server.terminate()
         server.wait(10)
-    _report("GET /healthz (baseline)", baseline, args.rate)
-    _report("POST /v1/playback", playback, args.rate)
-    p99 = _pct(playback.latencies_ms, 99)
-    ratio = _pct(playback.latencies_ms, 50) / _pct(baseline.latencies_ms, 50)
+    report("GET /healthz (baseline)", baseline, args.rate)
+    report("POST /v1/playback", playback, args.rate)
+    p99 = pct(playback.latencies_ms, 99)
+    ratio = pct(playback.latencies_ms, 50) / pct(baseline.latencies_ms, 50)
     print(f"playback p50 / baseline p50 = {ratio:.2f}")
     if args.workers == 1:
         # What one request costs the API process (all its threads, user + system time):

@@ -37,6 +37,7 @@ from reelstack.ingest.router import router as ingest_router
 from reelstack.jobs import service as jobs_service
 from reelstack.jobs.router import router as jobs_router
 from reelstack.oauth import router as oauth
+from reelstack.playback.keys_router import router as playback_keys_router
 from reelstack.playback.router import router as playback_router
 from reelstack.runtime import Runtime
 from reelstack.security import require_admin
@@ -49,6 +50,8 @@ def public_router() -> APIRouter:
     router = APIRouter()
     router.include_router(ops.router)
     router.include_router(delivery.router)
+    # HLS keys and DRM licences under a session's signed prefix (/s/<token>/...).
+    router.include_router(playback_keys_router)
     router.include_router(wellknown_router)
     router.include_router(oauth.public_router)
     return router

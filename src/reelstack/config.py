@@ -127,6 +127,16 @@ class Settings(BaseSettings):
     # The shared secret of that signature (edges get the same; refused at its demo
     # default in production). Letters, digits, "-" and "_" only: it goes into nginx.conf.
     url_signing_secret: SecretStr = SecretStr("reelstack-demo-url-signing-secret")
+    # Media encryption of newly packaged versions: "none" (clear segments) or "clearkey"
+    # (HLS AES-128 whole-segment + DASH CENC with a W3C ClearKey licence server; both
+    # copies are stored, so about twice the storage). Needs URL signing: the key and
+    # licence URLs name the playback session in their token.
+    encryption: Literal["none", "clearkey"] = "none"
+    # A new HLS AES-128 key every this many segments (0: one key per media version).
+    key_rotation_segments: int = Field(default=0, ge=0, le=100_000)
+    # Encrypts the content keys stored in the database (the key-encryption key is derived
+    # from it; refused at its demo default in production). Never stored with the media.
+    media_key_secret: SecretStr = SecretStr("reelstack-demo-media-key-secret")
     # Where players fetch media: an edge or CDN origin, e.g. https://cdn.example.com.
     # Unset: the API's own origin (the URL the request came to).
     delivery_base_url: str | None = None
@@ -142,6 +152,10 @@ class Settings(BaseSettings):
     # (ISO 3166 alpha-2), e.g. CF-IPCountry; unset: countries are unknown. Only set it
     # when every request passes such a tier (which overwrites what clients send).
     country_header: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    # Analytics: the rollup job adds ended views to the hourly rollups this often; raw
+    # player events (and views) are deleted after this many days (the rollups stay).
+    analytics_rollup_interval_s: float = Field(default=300.0, gt=0.0)
+    analytics_retention_days: int = Field(default=90, ge=1)
     # A MaxMind GeoIP2/GeoLite2 country database: the country of a request without the
     # trusted header comes from its client address.
     geoip_db: Path | None = None
@@ -243,6 +257,16 @@ class Settings(BaseSettings):
     def _check_oidc(self) -> Settings:
         if self.oidc_issuer and not self.oidc_client_id:
             raise ValueError("REELSTACK_OIDC_ISSUER is set: REELSTACK_OIDC_CLIENT_ID is needed")
+        return self
+
+    @model_validator(mode="after")
+    def _check_encryption(self) -> Settings:
+        if self.encryption != "none" and self.url_signing == "off":
+            raise ValueError(
+                f"REELSTACK_ENCRYPTION={self.encryption} needs URL signing "
+                "(REELSTACK_URL_SIGNING=hmac or md5): key and licence URLs carry the "
+                "playback session in their signed token"
+            )
         return self
 
     @model_validator(mode="after")

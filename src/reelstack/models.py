@@ -12,7 +12,7 @@ from reelstack.accounts.models import (
 )
 from reelstack.accounts.sso_models import ExternalIdentity, SsoLogin
 from reelstack.analytics.models import AnalyticsEvent, AnalyticsView
-from reelstack.assets.models import Asset, AssetStatus, MediaPurge
+from reelstack.assets.models import Asset, AssetStatus, MediaKey, MediaPurge
 from reelstack.billing.models import Plan, Purchase, Rental, Subscription
 from reelstack.catalog.models import Title, TitleKind
 from reelstack.db import Base
@@ -37,6 +37,7 @@ __all__ = [
     "JobKind",
     "JobState",
     "LoginSession",
+    "MediaKey",
     "MediaPurge",
     "OAuthClient",
     "OutboxEmail",

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from reelstack.db import utcnow
+from reelstack.analytics.rollups import roll_up
+from reelstack.db import session_scope, utcnow
 from reelstack.runtime import Runtime
 from tests.analytics.factories import event, make_title, now_ms, start_playback
 
@@ -101,15 +102,23 @@ def test_summary_over_views(client: TestClient, runtime: Runtime) -> None:
     out = resp.json()
     assert out["title_id"] == title and "from" in out and "to" in out
     assert (out["views"], out["unique_viewers"], out["unique_households"]) == (4, 2, 2)
-    # Startups of 1000, 3000 and 2000 ms (the exit has none).
-    assert out["startup_time_p50_ms"] == 2000
-    assert out["startup_time_p95_ms"] == pytest.approx(2900)
+    # Startups of 1000, 3000 and 2000 ms (the exit has none): nearest rank, read off a
+    # histogram of 2 % wide buckets.
+    assert out["startup_time_p50_ms"] == pytest.approx(2000, rel=0.01)
+    assert out["startup_time_p95_ms"] == pytest.approx(3000, rel=0.01)
+    assert out["startup_time_mean_ms"] == 2000
     watch = (1000 + 10_000) + (3000 + 10_000) + 4000 + 6000
     assert out["watch_time_ms"] == watch
     assert out["rebuffer_percentage"] == pytest.approx(100 * 4000 / watch)
     assert out["exits_before_start_percentage"] == 25.0
     assert out["playback_failure_percentage"] == 25.0
     assert out["startup_failure_percentage"] == 0.0
+
+    # Rolled up (all four views ended), the same numbers come from the hourly rollups.
+    with session_scope(runtime.sessions) as s:
+        assert roll_up(session=s, now=utcnow()) == 5
+    rolled = client.get("/v1/admin/analytics/summary", params={"title_id": title}).json()
+    assert {**rolled, "from": out["from"], "to": out["to"]} == out
 
     everything = client.get("/v1/admin/analytics/summary").json()
     assert everything["title_id"] is None and everything["views"] == 5

@@ -14,7 +14,9 @@ from reelstack.analytics.metrics import (
     Event,
     EventType,
     percentile,
+    split_views,
     view_metrics,
+    views_metrics,
 )
 
 
@@ -209,6 +211,38 @@ def test_a_fatal_error_is_a_failure_and_ends_the_view() -> None:
     # A non-fatal error fails nothing.
     m = view_metrics([e("play_requested", 0), e("first_frame", 10), e("error", 20)])
     assert m.error_count == 1 and not m.failed
+
+
+def test_an_hour_without_events_splits_a_view_in_two() -> None:
+    hour = VIEW_TIMEOUT_MS
+    first = [
+        e("view_start", 0),
+        e("play_requested", 0),
+        e("first_frame", 1000, 0),
+        e("heartbeat", 11_000, 10_000),
+        e("pause", 21_000, 20_000),
+    ]
+    # The laptop slept with the page open; an hour later it plays on.
+    later = [
+        e("playing", 21_000 + hour, 20_000),
+        e("heartbeat", 31_000 + hour, 30_000),
+        e("view_end", 41_000 + hour, 40_000),
+    ]
+    assert split_views([*later, *first]) == [first, later]
+    one, two = views_metrics([*first, *later])
+    assert one.ended and one.started and one.startup_time_ms == 1000
+    # The silence is neither watch time nor paused time of either view.
+    assert one.watch_time_ms == 21_000 and one.paused_time_ms == 0
+    assert two.ended and two.started and two.watch_time_ms == 20_000
+    # The second view continues a play: it had no startup of its own.
+    assert two.startup_time_ms is None and not two.exited_before_start
+    # A second short of an hour: one view (the pause is paused time).
+    (whole,) = views_metrics([*first, *(replace(x, ts_ms=x.ts_ms - 1000) for x in later)])
+    assert whole.paused_time_ms == hour - 1000 and whole.watch_time_ms == 41_000
+    # The last part ends an hour after its last event, like any view.
+    assert not views_metrics(first, now_ms=21_000 + hour - 1)[0].ended
+    assert views_metrics(first, now_ms=21_000 + hour)[0].ended
+    assert views_metrics([]) == []
 
 
 def test_events_are_taken_in_time_order_and_ties_keep_their_order() -> None:

@@ -25,6 +25,7 @@ from reelstack.security import ADMIN_KEY_FILE
 STRONG = "k" * 20 + "Q7pX2vR9sT4wY6zA8bC1dE3fG5"  # 46 chars, not a demo value
 KEY_SECRET = "t" * 20 + "m4Nq8Lw2Zr6Vb1Xc5Hj9Kd3Fg7"  # the signing keys' secret
 URL_SECRET = "u" * 20 + "p3Wq7Er1Ty5Ui9Op2As6Df0Gh4"  # the media URLs' signing secret
+MEDIA_SECRET = "m" * 20 + "c5Vb8Nm1Qw4Er7Ty0Ui3Op6As9"  # the content keys' wrapping secret
 
 
 def _prod(tmp_path: Path, **overrides: object) -> Settings:
@@ -35,6 +36,7 @@ def _prod(tmp_path: Path, **overrides: object) -> Settings:
         "cors_allow_origins": "https://watch.example.com",
         "token_key_secret": KEY_SECRET,
         "url_signing_secret": URL_SECRET,
+        "media_key_secret": MEDIA_SECRET,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -79,8 +81,16 @@ def test_a_secret_left_at_its_demo_default_is_refused(tmp_path: Path) -> None:
         cors_allow_origins="https://x",
         token_key_secret=SecretStr(KEY_SECRET),
     )
-    assert demo.production_problems() == ["REELSTACK_URL_SIGNING_SECRET has its demo default"]
-    changed = demo.model_copy(update={"url_signing_secret": SecretStr("s" * 48)})
+    assert demo.production_problems() == [
+        "REELSTACK_URL_SIGNING_SECRET has its demo default",
+        "REELSTACK_MEDIA_KEY_SECRET has its demo default",
+    ]
+    changed = demo.model_copy(
+        update={
+            "url_signing_secret": SecretStr("s" * 48),
+            "media_key_secret": SecretStr(MEDIA_SECRET),
+        }
+    )
     assert changed.production_problems() == []
     unsigned = changed.model_copy(update={"url_signing": "off"})
     assert unsigned.production_problems() == [
@@ -116,6 +126,12 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Se
     # reelstack.cli re-exports a `main` function, so fetch the module itself.
     monkeypatch.setattr(importlib.import_module("reelstack.cli.main"), "_serve", served.append)
     monkeypatch.setattr("reelstack.db.migrate", lambda *_a, **_k: None)
+    # Nothing was migrated: nor are the periodic jobs queued.
+    monkeypatch.setattr(
+        importlib.import_module("reelstack.cli.main"),
+        "_schedule_periodic_jobs",
+        lambda *_a, **_k: None,
+    )
     monkeypatch.setattr("reelstack.cli.seed.seed_demo", lambda *_a, **_k: None)
     monkeypatch.setattr("reelstack.cli.seed.seed_demo_accounts", lambda *_a, **_k: None)
     get_settings.cache_clear()
@@ -183,6 +199,7 @@ def test_cli_serves_safe_production(
     monkeypatch.setenv("REELSTACK_CORS_ALLOW_ORIGINS", "https://watch.example.com")
     monkeypatch.setenv("REELSTACK_TOKEN_KEY_SECRET", KEY_SECRET)
     monkeypatch.setenv("REELSTACK_URL_SIGNING_SECRET", URL_SECRET)
+    monkeypatch.setenv("REELSTACK_MEDIA_KEY_SECRET", MEDIA_SECRET)
     result = CliRunner().invoke(cli_app, ["api"])
     assert result.exit_code == 0, result.output
     assert cli_env[0].env == "production"
@@ -196,6 +213,7 @@ def test_production_refuses_a_demo_password(tmp_path: Path) -> None:
         cors_allow_origins="https://tv.example.com",
         token_key_secret=SecretStr(KEY_SECRET),
         url_signing_secret=SecretStr(URL_SECRET),
+        media_key_secret=SecretStr(MEDIA_SECRET),
         demo_password=SecretStr("a long and private password"),
     )
     problems = settings.production_problems()

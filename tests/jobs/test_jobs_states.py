@@ -16,6 +16,8 @@ from reelstack.jobs.errors import ClaimLost
 from reelstack.jobs.models import Job, JobKind, JobState
 from reelstack.jobs.payloads import (
     PAYLOAD,
+    AnalyticsRetentionPayload,
+    AnalyticsRollupPayload,
     ProcessAssetPayload,
     PurgeMediaPayload,
     TranscodePayload,
@@ -51,7 +53,13 @@ def test_every_job_kind_has_a_handler_and_a_payload() -> None:
     # The payload union names exactly the job kinds.
     union = {
         m.model_fields["kind"].default
-        for m in (ProcessAssetPayload, TranscodePayload, PurgeMediaPayload)
+        for m in (
+            ProcessAssetPayload,
+            TranscodePayload,
+            PurgeMediaPayload,
+            AnalyticsRollupPayload,
+            AnalyticsRetentionPayload,
+        )
     }
     assert union == {k.value for k in JobKind}
     # A registry missing a kind is refused by name.

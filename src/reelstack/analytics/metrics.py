@@ -16,9 +16,17 @@ The definitions follow Mux Data's, so that the numbers compare (../shared/guide/
   and without a fatal error. Playback Failure: a fatal ``error`` (the view ends there);
   before the first frame it is also a Video Startup Failure.
 - A view ends at ``view_end``, at a fatal error, or after ``VIEW_TIMEOUT_MS`` without
-  events (when the caller says what time it is).
+  events (when the caller says what time it is). Events of one view id that such a
+  silence separates are several views (``split_views``): the later ones continue the
+  play (started at their first event, no startup time of their own).
 - Scores (0-100): startup = 8 / (8 + startup_s) * 100; smoothness = the mean of
-  100 / sqrt(1 + (rebuffer_count / 2)^2) and 100 * e^(-10 * rebuffer_ratio).
+  100 / sqrt(1 + (rebuffer_count / 2)^2) and 100 * e^(-10 * rebuffer_ratio); quality =
+  100 * e^(-0.33 * (0.15 * max_upscale + 0.85 * avg_upscale)).
+- Upscaling: how far the player enlarges the rendition to fit its size (the
+  ``player_width``/``player_height`` in device pixels that heartbeats and rendition
+  changes carry): max(0, min(player_w / w, player_h / h) - 1), 0.5 for 50 %; averaged
+  over the playing time with both sizes known. The rendition of a view (for breakdowns)
+  is the height it played longest.
 """
 
 from __future__ import annotations
@@ -87,6 +95,12 @@ class ViewMetrics:
     # Time-weighted over the playing time with a known rendition (bits per second).
     average_bitrate_bps: int | None
     rendition_changes: int
+    # The rendition height played longest (None: no rendition known while playing).
+    main_height: int | None
+    # Upscaling over the playing time (0.5: 50 %); None without the sizes.
+    average_upscale: float | None
+    max_upscale: float | None
+    quality_score: float | None
     startup_score: float | None
     smoothness_score: float | None
     player_name: str | None
@@ -101,11 +115,20 @@ def _text(data: Mapping[str, Any], key: str) -> str | None:
     return str(value) if isinstance(value, str | int) else None
 
 
+def _positive(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        return None
+    return round(value)
+
+
 class _View:
     """Walks a view's events in time order, crediting each interval to one state."""
 
-    def __init__(self, *, has_play_request: bool) -> None:
+    def __init__(self, *, has_play_request: bool, continuation: bool = False) -> None:
         self.has_play_request = has_play_request
+        # The part of a view after an hour's silence: it plays from its first event.
+        self.continuation = continuation
         self.count = 0
         self.first_ms: int | None = None
         self.clock: int | None = None
@@ -128,6 +151,12 @@ class _View:
         self.bitrate: int | None = None
         self.bitrate_weighted = 0
         self.bitrate_time = 0
+        self.rendition: tuple[int, int] | None = None
+        self.player_size: tuple[int, int] | None = None
+        self.height_time: dict[int, int] = {}
+        self.upscale_weighted = 0.0
+        self.upscale_time = 0
+        self.max_upscale: float | None = None
         self.player_name: str | None = None
         self.player_version: str | None = None
         self.cdn: str | None = None
@@ -150,7 +179,25 @@ class _View:
                     if self.bitrate is not None:
                         self.bitrate_weighted += self.bitrate * dt
                         self.bitrate_time += dt
+                    self._credit_rendition(dt)
         self.clock = ts if self.clock is None else max(self.clock, ts)
+
+    def _credit_rendition(self, dt: int) -> None:
+        if self.rendition is None:
+            return
+        width, height = self.rendition
+        self.height_time[height] = self.height_time.get(height, 0) + dt
+        if self.player_size is not None and dt > 0:
+            scale = min(self.player_size[0] / width, self.player_size[1] / height)
+            upscale = max(0.0, scale - 1)
+            self.upscale_weighted += upscale * dt
+            self.upscale_time += dt
+            self.max_upscale = max(self.max_upscale or 0.0, upscale)
+
+    def _sizes(self, data: Mapping[str, Any]) -> None:
+        player = (_positive(data, "player_width"), _positive(data, "player_height"))
+        if player[0] is not None and player[1] is not None:
+            self.player_size = (player[0], player[1])
 
     def _start(self, ts: int) -> None:
         if self.first_frame_ms is None:
@@ -164,6 +211,8 @@ class _View:
         self.count += 1
         if self.first_ms is None:
             self.first_ms = event.ts_ms
+            if self.continuation:
+                self.requested_ms = self.first_frame_ms = event.ts_ms
         if self.ended:
             return  # nothing after the end of a view changes it
         self._advance(event.ts_ms)
@@ -220,11 +269,15 @@ class _View:
             )
             if self.seeking and self.seek_done and self.stall_ms is None and moved:
                 self.seeking = False
+            self._sizes(data)
         elif kind is EventType.RENDITION_CHANGE:
             bitrate = data.get("bitrate")
             if isinstance(bitrate, int) and not isinstance(bitrate, bool) and bitrate > 0:
                 self.bitrate = bitrate
                 self.renditions += 1
+            width, height = _positive(data, "width"), _positive(data, "height")
+            self.rendition = (width, height) if width and height else None
+            self._sizes(data)
         elif kind is EventType.ERROR:
             self.error_count += 1
             if data.get("fatal") is True:
@@ -241,7 +294,11 @@ class _View:
         )
         started = self.first_frame_ms is not None
         startup_ms = None
-        if self.first_frame_ms is not None and self.requested_ms is not None:
+        if (
+            self.first_frame_ms is not None
+            and self.requested_ms is not None
+            and not self.continuation
+        ):
             startup_ms = max(0, self.first_frame_ms - self.requested_ms)
         ratio = self.rebuffer / self.watch if self.watch else None
         smoothness = None
@@ -249,6 +306,7 @@ class _View:
             by_count = 100 / math.sqrt(1 + (self.rebuffer_count / 2) ** 2)
             by_ratio = 100 * math.exp(-10 * (ratio or 0.0))
             smoothness = (by_count + by_ratio) / 2
+        average_upscale = self.upscale_weighted / self.upscale_time if self.upscale_time else None
         return ViewMetrics(
             event_count=self.count,
             first_event_ms=self.first_ms,
@@ -279,6 +337,18 @@ class _View:
                 round(self.bitrate_weighted / self.bitrate_time) if self.bitrate_time else None
             ),
             rendition_changes=self.renditions,
+            main_height=(
+                max(self.height_time, key=lambda h: (self.height_time[h], h))
+                if self.height_time
+                else None
+            ),
+            average_upscale=average_upscale,
+            max_upscale=self.max_upscale,
+            quality_score=(
+                None
+                if average_upscale is None or self.max_upscale is None
+                else 100 * math.exp(-0.33 * (0.15 * self.max_upscale + 0.85 * average_upscale))
+            ),
             startup_score=None if startup_ms is None else 8 / (8 + startup_ms / 1000) * 100,
             smoothness_score=smoothness,
             player_name=self.player_name,
@@ -296,6 +366,36 @@ def view_metrics(events: Iterable[Event], *, now_ms: int | None = None) -> ViewM
     for event in ordered:
         view.feed(event)
     return view.result(now_ms)
+
+
+def split_views(events: Iterable[Event]) -> list[list[Event]]:
+    """The events of one view id cut where ``VIEW_TIMEOUT_MS`` passes without one (in
+    client-time order): each part is a view of its own."""
+    parts: list[list[Event]] = []
+    last: int | None = None
+    for event in sorted(events, key=lambda e: e.ts_ms):
+        if last is None or event.ts_ms - last >= VIEW_TIMEOUT_MS:
+            parts.append([])
+        parts[-1].append(event)
+        last = event.ts_ms
+    return parts
+
+
+def views_metrics(events: Iterable[Event], *, now_ms: int | None = None) -> list[ViewMetrics]:
+    """The metrics of each view that the events of one view id make (``split_views``);
+    every part but the last has ended (the silence after it)."""
+    parts = split_views(events)
+    out = []
+    for index, part in enumerate(parts):
+        later = parts[index + 1][0].ts_ms if index + 1 < len(parts) else now_ms
+        view = _View(
+            has_play_request=any(e.type is EventType.PLAY_REQUESTED for e in part),
+            continuation=index > 0,
+        )
+        for event in part:
+            view.feed(event)
+        out.append(view.result(later))
+    return out
 
 
 def percentile(values: Sequence[float], pct: float) -> float | None:

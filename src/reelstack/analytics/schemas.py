@@ -142,6 +142,9 @@ class ViewMetricsOut(BaseModel):
     device_id: str | None
     country: str | None
     started_at: datetime
+    # How many views an hour's silence split this view id into (the metrics are the
+    # first's; summaries count each).
+    parts: int
     event_count: int
     # The view ended (view_end, a fatal error, or an hour without events).
     ended: bool
@@ -165,33 +168,154 @@ class ViewMetricsOut(BaseModel):
     max_playhead_ms: int | None
     average_bitrate_bps: int | None
     rendition_changes: int
+    # The rendition height played longest.
+    main_height: int | None
+    # How far the player enlarged the picture (0.5: 50 %), mean and worst.
+    average_upscale: float | None
+    max_upscale: float | None
     startup_score: float | None
     smoothness_score: float | None
+    quality_score: float | None
     player_name: str | None
     player_version: str | None
     cdn: str | None
 
 
-class SummaryOut(BaseModel):
-    """QoE and engagement over the views that started in ``[from, to)``."""
+class QoeMetrics(BaseModel):
+    """Engagement and QoE over a set of views (Mux Data definitions; percentages 0-100;
+    None where there is nothing to divide by). Startup percentiles come from a histogram
+    with 2 % wide buckets."""
+
+    views: int
+    watch_time_ms: int
+    playing_time_ms: int
+    # Views that reached 90 % of the title.
+    completion_percentage: float | None
+    startup_time_p50_ms: float | None
+    startup_time_p95_ms: float | None
+    startup_time_mean_ms: float | None
+    # Rebuffering over watch time, all views together.
+    rebuffer_percentage: float | None
+    rebuffer_frequency_per_min: float | None
+    # Shares of the views.
+    exits_before_start_percentage: float | None
+    playback_failure_percentage: float | None
+    startup_failure_percentage: float | None
+    # Weighted by playing time.
+    average_bitrate_bps: float | None
+    upscale_percentage: float | None
+    startup_score: float | None
+    smoothness_score: float | None
+    quality_score: float | None
+
+
+class SummaryOut(QoeMetrics):
+    """QoE and engagement over the views that started in ``[from, to)`` (hourly rollups
+    of ended views, plus the raw events of views not rolled up yet)."""
 
     title_id: str | None
     from_: datetime = Field(serialization_alias="from")
     to: datetime
-    views: int
-    # Distinct profiles (a session without a profile counts its household).
+    # Distinct profiles (a session without a profile counts its household); rolled-up
+    # views count by day.
     unique_viewers: int
     unique_households: int
-    watch_time_ms: int
-    playing_time_ms: int
-    startup_time_p50_ms: float | None
-    startup_time_p95_ms: float | None
-    # Rebuffering over watch time, all views together (0-100).
-    rebuffer_percentage: float | None
-    rebuffer_frequency_per_min: float | None
-    # Shares of the views (0-100).
-    exits_before_start_percentage: float | None
-    playback_failure_percentage: float | None
-    startup_failure_percentage: float | None
-    startup_score: float | None
-    smoothness_score: float | None
+
+
+class Dimension(enum.StrEnum):
+    DEVICE = "device"
+    PLAYER = "player"
+    CDN = "cdn"
+    COUNTRY = "country"
+    RENDITION = "rendition"
+
+
+class BreakdownRow(QoeMetrics):
+    # The dimension's value ("" when unknown; a rendition is its height).
+    value: str
+
+
+class BreakdownOut(BaseModel):
+    dimension: Dimension
+    from_: datetime = Field(serialization_alias="from")
+    to: datetime
+    # The most watched first.
+    rows: list[BreakdownRow]
+
+
+class Granularity(enum.StrEnum):
+    HOUR = "hour"
+    DAY = "day"
+
+
+class SeriesPoint(QoeMetrics):
+    # The start of the hour or day (UTC).
+    time: datetime
+
+
+class TimeSeriesOut(BaseModel):
+    granularity: Granularity
+    from_: datetime = Field(serialization_alias="from")
+    to: datetime
+    # Only periods with views, oldest first.
+    points: list[SeriesPoint]
+
+
+class ConcurrencyOut(BaseModel):
+    # Views with events in the last ``window_s`` seconds.
+    now: int
+    window_s: int
+    # The most views with events in one minute within ``[from, to)``, and when.
+    peak: int
+    peak_at: datetime | None
+    from_: datetime = Field(serialization_alias="from")
+    to: datetime
+
+
+# --- watch history -------------------------------------------------------------------------
+
+
+class ContinueWatchingItem(BaseModel):
+    """A title the profile started and has not finished, and where it stopped."""
+
+    title_id: str
+    title: str
+    poster_url: str | None
+    position_ms: int
+    duration_ms: int
+    # How far in (0-100).
+    progress_percentage: float
+    updated_at: datetime
+
+
+class ContinueWatchingOut(BaseModel):
+    """The signed-in profile's titles in progress, the most recently watched first."""
+
+    items: list[ContinueWatchingItem]
+
+
+class ResumeOut(BaseModel):
+    """Where the signed-in profile's next play of a title starts (0: from the start)."""
+
+    title_id: str
+    resume_ms: int
+    # The profile watched the title through (90 % or more) at least once.
+    watched: bool
+
+
+class HistoryItem(BaseModel):
+    profile_id: str
+    profile_name: str
+    title_id: str
+    title: str
+    position_ms: int
+    duration_ms: int
+    progress_percentage: float
+    watched: bool
+    updated_at: datetime
+
+
+class HistoryOut(BaseModel):
+    """The household's watch history, every profile, the most recent first."""
+
+    items: list[HistoryItem]

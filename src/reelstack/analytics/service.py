@@ -6,33 +6,32 @@ before it returns, so an accepted event is stored (202 means committed). Replays
 idempotent: ``(view_id, event_id)`` is unique and rows are inserted with ON CONFLICT DO
 NOTHING (SQLite and PostgreSQL alike).
 
-Metrics are computed on read from the raw events (``reelstack.analytics.metrics``): fine
-for a view, and for summaries while the volume is small; hourly rollups come next.
+One view's metrics are computed on read from its raw events
+(``reelstack.analytics.metrics``); aggregates read the hourly rollups
+(``reelstack.analytics.reports``).
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from statistics import fmean
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Insert, select
+from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from reelstack.accounts.schemas import Principal
-from reelstack.analytics.metrics import Event, ViewMetrics, percentile, view_metrics
+from reelstack.analytics import history
+from reelstack.analytics.metrics import Event, ViewMetrics, views_metrics
 from reelstack.analytics.models import AnalyticsEvent, AnalyticsView
 from reelstack.analytics.schemas import (
     EventIn,
     EventsAccepted,
     Rejection,
     RejectReason,
-    SummaryOut,
     ViewMetricsOut,
 )
 from reelstack.db import serialized_writes, utcnow
@@ -156,6 +155,7 @@ def ingest(
         with serialized_writes(session):
             bound = _bind_views(session, kept, sessions, country, now)
             rows: dict[tuple[str, str], dict[str, Any]] = {}
+            positions: list[history.Position] = []
             for index, event in kept:
                 if bound.get(event.view_id) != event.session_id:
                     reject(
@@ -165,6 +165,21 @@ def ingest(
                     )
                     continue
                 accepted += 1
+                facts = sessions[event.session_id]
+                if (
+                    facts.profile_id is not None
+                    and event.playhead_ms is not None
+                    and history.takes_position(event.type)
+                ):
+                    positions.append(
+                        history.Position(
+                            profile_id=facts.profile_id,
+                            user_id=facts.user_id,
+                            title_id=facts.title_id,
+                            position_ms=event.playhead_ms,
+                            ts_ms=event.ts,
+                        )
+                    )
                 rows.setdefault(
                     (event.view_id, event.event_id),
                     {
@@ -189,6 +204,7 @@ def ingest(
                 )
                 stored = len(result.all())
             duplicates = accepted - stored
+            history.record(session=session, positions=positions, now=now)
             # Committed here, under the writer lock: a 202 is never sent for lost rows.
             session.commit()
     rejected.sort(key=lambda r: r.index)
@@ -272,8 +288,9 @@ _EVENT_COLUMNS = (
 )
 
 
-def _view_out(view: AnalyticsView, metrics: ViewMetrics) -> ViewMetricsOut:
+def _view_out(view: AnalyticsView, metrics: ViewMetrics, parts: int) -> ViewMetricsOut:
     return ViewMetricsOut(
+        parts=parts,
         view_id=view.id,
         session_id=view.session_id,
         title_id=view.title_id,
@@ -296,94 +313,7 @@ def get_view(*, session: Session, view_id: str) -> ViewMetricsOut:
         .where(AnalyticsEvent.view_id == view_id)
         .order_by(AnalyticsEvent.seq)
     )
-    metrics = view_metrics((_event(*row) for row in rows), now_ms=_ms(utcnow()))
-    return _view_out(view, metrics)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """``moment`` in UTC; a time without a zone is taken as UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def summary(
-    *, session: Session, title_id: str | None, start: datetime, end: datetime
-) -> SummaryOut:
-    """Aggregates over the views that started in ``[start, end)`` (of one title, or all):
-    views, unique viewers, watch time, startup time p50/p95, Rebuffer %, Exits Before
-    Video Start %, Playback Failure %. Computed on read from the raw events of those
-    views (hourly rollups will replace this for large ranges)."""
-    start, end = as_utc(start), as_utc(end)
-    where: list[ColumnElement[bool]] = [
-        AnalyticsView.started_at >= start,
-        AnalyticsView.started_at < end,
-    ]
-    if title_id is not None:
-        where.append(AnalyticsView.title_id == title_id)
-    views = session.execute(
-        select(AnalyticsView.id, AnalyticsView.user_id, AnalyticsView.profile_id).where(*where)
-    ).all()
-    rows = session.execute(
-        select(AnalyticsEvent.view_id, *_EVENT_COLUMNS)
-        .join(AnalyticsView, AnalyticsView.id == AnalyticsEvent.view_id)
-        .where(*where)
-        .order_by(AnalyticsEvent.view_id, AnalyticsEvent.seq)
-    )
-    now_ms = _ms(utcnow())
-    per_view = [
-        view_metrics((_event(*row[1:]) for row in group), now_ms=now_ms)
-        for _, group in itertools.groupby(rows, key=lambda row: row[0])
-    ]
-    return _aggregate(
-        per_view,
-        title_id=title_id,
-        start=start,
-        end=end,
-        views=len(views),
-        viewers={(v.profile_id or v.user_id) for v in views},
-        households={v.user_id for v in views},
-    )
-
-
-def _share(part: int, whole: int) -> float | None:
-    return 100 * part / whole if whole else None
-
-
-def _mean(values: Iterable[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return fmean(present) if present else None
-
-
-def _aggregate(
-    metrics: list[ViewMetrics],
-    *,
-    title_id: str | None,
-    start: datetime,
-    end: datetime,
-    views: int,
-    viewers: set[str],
-    households: set[str],
-) -> SummaryOut:
-    watch = sum(m.watch_time_ms for m in metrics)
-    rebuffer = sum(m.rebuffer_duration_ms for m in metrics)
-    startups = [float(m.startup_time_ms) for m in metrics if m.startup_time_ms is not None]
-    return SummaryOut(
-        title_id=title_id,
-        from_=start,
-        to=end,
-        views=views,
-        unique_viewers=len(viewers),
-        unique_households=len(households),
-        watch_time_ms=watch,
-        playing_time_ms=sum(m.playing_time_ms for m in metrics),
-        startup_time_p50_ms=percentile(startups, 50),
-        startup_time_p95_ms=percentile(startups, 95),
-        rebuffer_percentage=_share(rebuffer, watch),
-        rebuffer_frequency_per_min=(
-            sum(m.rebuffer_count for m in metrics) / (watch / 60_000) if watch else None
-        ),
-        exits_before_start_percentage=_share(sum(m.exited_before_start for m in metrics), views),
-        playback_failure_percentage=_share(sum(m.failed for m in metrics), views),
-        startup_failure_percentage=_share(sum(m.startup_failed for m in metrics), views),
-        startup_score=_mean(m.startup_score for m in metrics),
-        smoothness_score=_mean(m.smoothness_score for m in metrics),
-    )
+    parts = views_metrics((_event(*row) for row in rows), now_ms=_ms(utcnow()))
+    if not parts:
+        raise NotFound(f"view {view_id} has no events")
+    return _view_out(view, parts[0], len(parts))

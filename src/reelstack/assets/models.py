@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from pydantic import TypeAdapter
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reelstack.assets.schemas import AudioTrack, PurgeAction, Rendition
@@ -49,6 +49,9 @@ class Asset(Base):
         PydanticJSON(TypeAdapter(list[AudioTrack])), default=list
     )
     error: Mapped[str | None] = mapped_column(String(4000))
+    # How the current version's segments are encrypted ("clearkey": HLS AES-128 + DASH
+    # CENC, keys in media_keys; None: clear).
+    encryption: Mapped[str | None] = mapped_column(String(16))
     # The staff account that uploaded it (None: an API key, or the account was deleted:
     # the media stays with the service).
     created_by: Mapped[str | None] = mapped_column(
@@ -65,4 +68,23 @@ class MediaPurge(Base):
     # No foreign key: a deleted asset's revocation outlives its row.
     asset_id: Mapped[str] = mapped_column(String(32), index=True)
     action: Mapped[PurgeAction] = mapped_column(enum_type(PurgeAction, "purge_action"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MediaKey(Base):
+    """One content key of a media version (``reelstack.assets.keys``), stored encrypted
+    under the key-encryption key (REELSTACK_MEDIA_KEY_SECRET), never beside the media."""
+
+    __tablename__ = "media_keys"
+    __table_args__ = (Index("ix_media_keys_asset_version", "asset_id", "version"),)
+
+    # The key id, 32 hex digits (random): the one lookup the key and licence routes make.
+    kid: Mapped[str] = mapped_column(String(32), primary_key=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    # "aes128" (HLS, one per rotation period) or "cenc" (DASH).
+    scheme: Mapped[str] = mapped_column(String(8))
+    period: Mapped[int] = mapped_column(Integer, default=0)
+    # AES-256-GCM: 12-byte nonce + encrypted key + 16-byte tag.
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

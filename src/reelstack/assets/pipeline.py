@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from reelstack import metrics
+from reelstack.assets import keys as media_keys
 from reelstack.assets import service
 from reelstack.assets.schemas import AudioTrack, Rendition, TranscodeOutput
 from reelstack.db import utcnow
@@ -28,6 +29,7 @@ from reelstack.jobs.errors import JobCancelled, PermanentJobError
 from reelstack.jobs.models import Job, JobKind
 from reelstack.jobs.payloads import ProcessAssetPayload, PurgeMediaPayload, TranscodePayload
 from reelstack.jobs.registry import JobHandler, JobRegistry
+from reelstack.media.encrypt import EncryptionSpec
 from reelstack.media.errors import InvalidSource, TranscodeCancelled
 from reelstack.media.package import transcode_and_package
 from reelstack.storage import media_version_prefix
@@ -37,10 +39,17 @@ log = structlog.get_logger(__name__)
 
 
 def transcode(ctx: JobContext) -> dict[str, Any]:
-    """Encode and package the source into a new version and upload it (unpublished)."""
+    """Encode and package the source into a new version and upload it (unpublished).
+
+    With REELSTACK_ENCRYPTION the version is stored encrypted only (HLS AES-128 and
+    DASH CENC copies) and its keys go to the database, wrapped, before any upload."""
     payload = ctx.payload
     assert isinstance(payload, TranscodePayload)
     rt = ctx.runtime
+    settings = rt.settings
+    encryption = None
+    if settings.encryption != "none":
+        encryption = EncryptionSpec(rotation_segments=settings.key_rotation_segments)
     with ctx.transaction() as session:
         version, key = service.allocate_version(session=session, asset_id=payload.asset_id)
     prefix = media_version_prefix(payload.asset_id, version)
@@ -54,6 +63,7 @@ def transcode(ctx: JobContext) -> dict[str, Any]:
                     ladder=payload.ladder,
                     on_progress=ctx.progress,
                     cancel=ctx.cancel,
+                    encryption=encryption,
                 )
             except TranscodeCancelled as exc:
                 raise JobCancelled(str(exc)) from exc
@@ -65,6 +75,15 @@ def transcode(ctx: JobContext) -> dict[str, Any]:
             # Upload only while the claim holds (and no cancel came), and prove it held
             # throughout after: otherwise the except below removes what was uploaded.
             ctx.checkpoint()
+            if result.keys:
+                with ctx.transaction() as session:
+                    media_keys.store(
+                        session=session,
+                        secret=settings.media_key_secret.get_secret_value(),
+                        asset_id=payload.asset_id,
+                        version=version,
+                        keys=result.keys,
+                    )
             rt.storage.put_tree(prefix, out / "media")
             ctx.checkpoint()
     except BaseException:
@@ -77,6 +96,7 @@ def transcode(ctx: JobContext) -> dict[str, Any]:
         audio_tracks=[
             AudioTrack.model_validate(a, from_attributes=True) for a in result.audio_tracks
         ],
+        encryption=settings.encryption if result.keys else None,
     )
     log.info("asset.version_encoded", asset_id=payload.asset_id, version=version)
     return output.model_dump(mode="json")
@@ -139,6 +159,10 @@ def purge_media(ctx: JobContext) -> None:
             log.info("asset.version_purged", asset_id=payload.asset_id, version=version)
     for key in stored.unversioned:
         storage.delete(key)
+    with ctx.transaction() as session:
+        media_keys.delete_versions_below(
+            session=session, asset_id=payload.asset_id, version=current.version
+        )
 
 
 def process_gave_up(session: Session, job: Job, reason: str) -> None:

@@ -68,6 +68,8 @@ class AssetSummary(BaseModel):
     audio_languages: list[str]
     # Heights of the published version's video renditions, ascending.
     rendition_heights: list[int] = []
+    # How the published version is encrypted ("clearkey"; None: clear).
+    encryption: str | None = None
 
     @property
     def playable(self) -> bool:
@@ -80,6 +82,8 @@ class TranscodeOutput(BaseModel):
     version: int
     renditions: list[Rendition]
     audio_tracks: list[AudioTrack]
+    # The version's encryption ("clearkey"; None: clear segments).
+    encryption: str | None = None
 
 
 class ReprocessIn(BaseModel):

@@ -166,6 +166,7 @@ def _summary(asset: Asset) -> AssetSummary:
         version=asset.version,
         audio_languages=[t.language for t in asset.audio_tracks],
         rendition_heights=sorted(r.height for r in asset.renditions),
+        encryption=asset.encryption,
     )
 
 
@@ -205,6 +206,7 @@ def publish(*, session: Session, asset_id: str, output: TranscodeOutput) -> int 
     asset.status = AssetStatus.READY
     asset.renditions = output.renditions
     asset.audio_tracks = output.audio_tracks
+    asset.encryption = output.encryption
     asset.error = None
     if previous != output.version:
         asset.ready_at = utcnow()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, or_, select
@@ -170,6 +171,15 @@ def _views(session: Session, titles: list[Title]) -> list[TitleOut]:
     mains = _main_ids(session, [t.id for t in titles])
     summaries = assets_service.summaries(session=session, asset_ids=mains.values())
     return [_out(t, summaries.get(mains.get(t.id, ""))) for t in titles]
+
+
+def titles_by_id(*, session: Session, title_ids: Iterable[str]) -> dict[str, TitleOut]:
+    """The titles of ``title_ids`` that exist, by id (for other domains' listings)."""
+    ids = sorted(set(title_ids))
+    if not ids:
+        return {}
+    rows = list(session.scalars(select(Title).where(Title.id.in_(ids))))
+    return {title.id: title for title in _views(session, rows)}
 
 
 def get_title(*, session: Session, title_id: str, max_maturity: int | None = None) -> TitleOut:

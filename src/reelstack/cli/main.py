@@ -36,7 +36,23 @@ def migrate() -> None:
 
     settings = _settings()
     run_migrations(settings.resolved_database_url)
+    _schedule_periodic_jobs(settings)
     console.print(f"migrated {settings.resolved_database_url.split('@')[-1]}")
+
+
+def _schedule_periodic_jobs(settings: Settings) -> None:
+    """Queue the periodic jobs (analytics rollups and retention) that have no pending
+    run; each run queues the next."""
+    from reelstack.analytics.jobs import ensure_scheduled
+    from reelstack.db import session_scope
+    from reelstack.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    try:
+        with session_scope(runtime.sessions) as session:
+            ensure_scheduled(session=session)
+    finally:
+        runtime.close()
 
 
 def _serve(settings: Settings) -> None:
@@ -167,6 +183,7 @@ def run() -> None:
 
     settings = _server_settings()
     run_migrations(settings.resolved_database_url)
+    _schedule_periodic_jobs(settings)
     seed_demo_accounts(settings, console=console)
     seed_demo(settings, console=console)
     edge = None

@@ -5,7 +5,9 @@ expired: 410, the origin never asked), then serves the file from its cache, fill
 1 MiB slices from its upstream (the origin, or a shield: the same config one tier up).
 The cache key is ``<asset>/v<n>/<file>`` plus the slice, never the token, so every
 session shares one copy; concurrent misses wait on one upstream request
-(``proxy_cache_lock``). ``/v1/`` (API, keys, licences) passes through, never cached.
+(``proxy_cache_lock``). ``/v1/`` (the API) and a session's keys and licences
+(``/s/<token>/<asset>/v<n>/keys/<kid>.key``, ``.../drm/<system>``: token checked here,
+session at the origin) pass through, never cached.
 
 - ``md5`` tokens are checked by stock ``secure_link``/``secure_link_md5``;
 - ``hmac`` tokens by the njs function in :data:`NJS_MODULE`, written beside the config as
@@ -49,11 +51,25 @@ _SIGNATURE = {
 _ASSET = r"[0-9a-f]{32}"
 _VERSION = r"[1-9][0-9]{0,8}"
 _FILE = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
+_KEY_PATH = r"keys/[0-9a-f]{32}\.key|drm/[a-z0-9-]{1,32}"
+
+
+def _token_regex(scheme: Scheme) -> str:
+    return rf"(?<exp>[0-9]{{1,12}})\.(?<sid>[0-9a-f]{{32}})\.(?<sig>{_SIGNATURE[scheme]})"
 
 
 def _media_regex(scheme: Scheme) -> str:
-    token = rf"(?<exp>[0-9]{{1,12}})\.(?<sid>[0-9a-f]{{32}})\.(?<sig>{_SIGNATURE[scheme]})"
+    token = _token_regex(scheme)
     return rf"^/s/(?<token>{token})/(?<asset>{_ASSET})/v(?<ver>{_VERSION})/(?<file>{_FILE})$"
+
+
+def _keys_regex(scheme: Scheme) -> str:
+    """HLS keys (``keys/<kid>.key``) and licences (``drm/<system>``) under the prefix."""
+    token = _token_regex(scheme)
+    return (
+        rf"^/s/(?<token>{token})/(?<asset>{_ASSET})/v(?<ver>{_VERSION})/"
+        rf"(?<kpath>{_KEY_PATH})$"
+    )
 
 
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
@@ -64,99 +80,18 @@ class _Conf(string.Template):
     delimiter = "@"
 
 
-TEMPLATE = _Conf(
-    """\
-# Rendered by `reelstack edge render`; edit the flags, not this file.
-@{load_module}@{user}worker_processes @{workers};
-daemon @{daemon};
-pid @{prefix}/nginx.pid;
-error_log @{prefix}/logs/error.log warn;
-@{stderr_log}
-events {
-    worker_connections 4096;
-}
+# The nginx.conf template (a real file beside this one, shipped as package data):
+# @{name} placeholders, filled by render_edge.
+TEMPLATE = _Conf(Path(__file__).with_name("edge.conf.in").read_text(encoding="utf-8"))
 
-http {
-    server_tokens off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_timeout 65s;
-    default_type application/octet-stream;
+_MD5_CHECK = """\
+            # stock nginx: "" for a bad hash, "0" when expired, "1" when good.
+            secure_link $sig,$exp;
+            secure_link_md5 "$exp/$asset/v$ver/$sid @{secret}";
+            set $url_token $secure_link;"""
 
-    client_body_temp_path @{prefix}/tmp/client_body;
-    proxy_temp_path @{prefix}/tmp/proxy;
-    fastcgi_temp_path @{prefix}/tmp/fastcgi;
-    uwsgi_temp_path @{prefix}/tmp/uwsgi;
-    scgi_temp_path @{prefix}/tmp/scgi;
-
-    # The access log never holds a usable token: the signature is replaced by "-".
-    map $request_uri $edge_log_uri {
-        "~^/s/(?<log_exp>[0-9]*)\\.(?<log_sid>[0-9a-f]*)\\.[^/]*(?<log_rest>/.*)$"
-            "/s/$log_exp.$log_sid.-$log_rest";
-        "~^/s/[^/]*(?<log_tail>/.*)$" "/s/-$log_tail";
-        default $request_uri;
-    }
-    log_format edge '$remote_addr [$time_local] "$request_method $edge_log_uri '
-                    '$server_protocol" $status $body_bytes_sent rt=$request_time '
-                    'cache=$upstream_cache_status urt=$upstream_response_time '
-                    'upstream=$upstream_addr range="$http_range" "$http_user_agent"';
-    access_log @{prefix}/logs/access.log edge@{log_buffer};
-
-    # Cache hits open the same few thousand segment files over and over: keep their
-    # descriptors (segments are immutable; a purge changes the cache key, not the file).
-    open_file_cache max=10000 inactive=60s;
-    open_file_cache_valid 60s;
-
-    proxy_cache_path @{cache_dir} levels=1:2 keys_zone=reelstack_edge:64m
-                     max_size=@{cache_max_size} inactive=30d use_temp_path=off;
-
-    # Purges and revocations from the API's feed (`edge run --api-url`): a purge bumps
-    # the asset's generation (its cached copies are no longer found), a revocation
-    # refuses its URLs. Rewritten and reloaded by the edge's poller.
-    include @{prefix}/@{purges_name};
-
-    # Signed cookies (/m/...): a credentialed CORS answer, only for the listed origins
-    # (REELSTACK_CORS_ALLOW_ORIGINS; "*" lists none: same-origin players only). Path
-    # tokens (/s/...) need no credentials: any page may play them.
-    map $http_origin $edge_cookie_origin {
-        default "";
-@{cookie_origins}    }
-    map $request_uri $edge_allow_origin {
-        "~^/m/" $edge_cookie_origin;
-        default "*";
-    }
-    map $request_uri $edge_allow_credentials {
-        "~^/m/" "true";
-        default "";
-    }
-    map $request_uri $edge_vary {
-        "~^/m/" "Origin";
-        default "";
-    }
-
-    # Countries where nothing plays, by the trusted country header (403 at the edge,
-    # 451 at the API).
-    map $@{country_var} $geo_blocked {
-        default 0;
-@{blocked_countries}    }
-
-    upstream reelstack_upstream {
-        server @{upstream_hostport};
-        keepalive 32;
-    }
-@{js_http}
-    server {
-        listen @{listen};
-
-        location = /edge-health {
-            default_type text/plain;
-            return 200 "ok\\n";
-        }
-
-        # Signed media of one published version: immutable, cached for a year.
-        # /s/<token: exp.sid.sig>/<asset>/v<ver>/<file>, in named captures.
-        location ~ "@{media_re}" {
-            default_type application/problem+json;
+# The token check and the refusals of every signed location (media, keys, licences).
+_REFUSALS = """\
 @{token_check}
             if ($url_token = "") {
                 return 403 '@{problem_403}';
@@ -170,115 +105,7 @@ http {
             if ($asset_revoked) {
                 return 410 '@{problem_revoked}';
             }
-            if ($request_method !~ ^(GET|HEAD)$) {
-                return 405;
-            }
-
-            slice 1m;
-            proxy_cache reelstack_edge;
-            # Never the token: every session shares one copy of each slice.
-            proxy_cache_key "$asset/v$ver/$file$slice_range:g$asset_generation";
-            proxy_cache_valid 200 206 1y;
-            # Only the rule above decides: an upstream error is never kept, whatever
-            # its headers say (one cached 403 would refuse every viewer).
-            # Vary (the origin's CORS middleware sends "Vary: Origin") is ignored too:
-            # one copy serves web pages, apps and players alike; the CORS answer is the
-            # edge's own (below).
-            proxy_ignore_headers Cache-Control Expires X-Accel-Expires Vary;
-            proxy_hide_header Vary;
-            proxy_hide_header X-Request-ID;
-            proxy_cache_lock on;
-            proxy_cache_lock_timeout 10s;
-            proxy_cache_lock_age 10s;
-            proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;
-            # Behind a shield the header lists both tiers, the shield's first: "HIT, MISS".
-            add_header X-Cache-Status $upstream_cache_status always;
-            # Signed media is for any player page: the same CORS answer whether the copy
-            # in cache was first fetched with an Origin header or without (cookie-signed
-            # requests: the listed origins, with credentials).
-            proxy_hide_header Access-Control-Allow-Origin;
-            proxy_hide_header Access-Control-Allow-Credentials;
-            add_header Access-Control-Allow-Origin $edge_allow_origin always;
-            add_header Access-Control-Allow-Credentials $edge_allow_credentials always;
-            add_header Vary $edge_vary always;
-
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host "@{upstream_host}";
-            proxy_set_header Range $slice_range;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            # Built from the checked captures: the upstream re-checks the same token.
-            proxy_pass @{upstream_scheme}://reelstack_upstream/s/$token/$asset/v$ver/$file;
-@{upstream_tls}        }
-
-        # Signed cookies: the same files for a player holding the version's cookie
-        # (rs_media, Path=/m/<asset>/v<ver>/), checked and cached as the path form (one
-        # cached copy for both): the cookie becomes the path's token, internally.
-        location ~ "^/m/(?<c_asset>@{asset_re})/v(?<c_ver>@{ver_re})/(?<c_file>@{file_re})$" {
-            default_type application/problem+json;
-            if ($cookie_rs_media = "") {
-                return 403 '@{problem_cookie}';
-            }
-            rewrite ^ /s/$cookie_rs_media/$c_asset/v$c_ver/$c_file last;
-        }
-
-        # Posters: public artwork (no token), cached like media.
-        location ~ "^/media/(?<p_asset>@{asset_re})/v(?<p_ver>@{ver_re})/poster\\.jpg$" {
-            if ($request_method !~ ^(GET|HEAD)$) {
-                return 405;
-            }
-            proxy_cache reelstack_edge;
-            proxy_cache_key "poster/$p_asset/v$p_ver";
-            proxy_cache_valid 200 1y;
-            proxy_ignore_headers Cache-Control Expires X-Accel-Expires Vary;
-            proxy_hide_header Vary;
-            proxy_hide_header X-Request-ID;
-            proxy_cache_lock on;
-            add_header X-Cache-Status $upstream_cache_status always;
-            proxy_hide_header Access-Control-Allow-Origin;
-            add_header Access-Control-Allow-Origin "*" always;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host "@{upstream_host}";
-            proxy_pass @{upstream_scheme}://reelstack_upstream/media/$p_asset/v$p_ver/poster.jpg;
-@{upstream_tls}        }
-
-        # A path of the right shape with a token that is not one: refused as at origin.
-        location ~ "^/s/[^/]*/@{asset_re}/v@{ver_re}/@{file_re}$" {
-            default_type application/problem+json;
-            return 403 '@{problem_403}';
-        }
-
-        # API, keys and licences: straight through, never cached, headers untouched
-        # (the origin's Cache-Control: no-store reaches the player).
-        location /v1/ {
-            proxy_cache off;
-            proxy_buffering off;
-            proxy_request_buffering off;
-            client_max_body_size 0;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host "@{upstream_host}";
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_set_header X-Forwarded-Host $host;
-            proxy_pass @{upstream_scheme}://reelstack_upstream;
-@{upstream_tls}        }
-
-        location / {
-            return 404;
-        }
-    }
-}
 """
-)
-
-_MD5_CHECK = """\
-            # stock nginx: "" for a bad hash, "0" when expired, "1" when good.
-            secure_link $sig,$exp;
-            secure_link_md5 "$exp/$asset/v$ver/$sid @{secret}";
-            set $url_token $secure_link;"""
 
 _HMAC_CHECK = """\
             # njs (edge.checkToken): "" for a bad signature, "0" when expired, "1" when good.
@@ -463,16 +290,23 @@ def render_edge(config: EdgeConfig) -> EdgeFiles:
         js_http=js_http,
         listen=config.listen,
         media_re=_media_regex(scheme),
+        keys_re=_keys_regex(scheme),
+        cookie_re=(
+            rf"^/m/(?<c_asset>{_ASSET})/v(?<c_ver>{_VERSION})/(?<c_file>{_FILE}|{_KEY_PATH})$"
+        ),
         asset_re=_ASSET,
         ver_re=_VERSION,
         file_re=_FILE,
-        token_check=token_check,
+        refusals=_Conf(_REFUSALS).substitute(
+            token_check=token_check,
+            problem_403=PROBLEM_403,
+            problem_410=PROBLEM_410,
+            problem_revoked=PROBLEM_REVOKED,
+            problem_geo=PROBLEM_GEO,
+        ),
         problem_403=PROBLEM_403,
         problem_cookie=PROBLEM_COOKIE,
         cookie_origins="".join(f'        "{o}" $http_origin;\n' for o in origins),
-        problem_410=PROBLEM_410,
-        problem_revoked=PROBLEM_REVOKED,
-        problem_geo=PROBLEM_GEO,
         country_var=_country_var(config.country_header),
         # Without a trusted header no country is known: nothing is blocked.
         blocked_countries="".join(

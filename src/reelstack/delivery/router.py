@@ -128,7 +128,7 @@ async def signed_media_file(
     token is 403 ``invalid_url_token``, an expired one 410 ``url_token_expired``: the
     same answers an nginx edge gives for the same token."""
     _check_token(runtime, token, asset_id, version)
-    _check_revoked(request, asset_id)
+    check_revoked(request, asset_id)
     return await serve_media(runtime, request, asset_id, version, name)
 
 
@@ -152,17 +152,20 @@ async def cookie_media_file(
     cookie (``POST /v1/playback`` with ``"signed": "cookie"`` sets it, scoped to this
     version's path). The same token and answers as ``/s/<token>/...``; no cookie is
     403 ``media_cookie_required``."""
-    token = request.cookies.get(COOKIE_NAME)
-    if not token:
-        if url_signer(runtime.settings) is None:
-            raise NotFound("URL signing is off: media is at /media/...")
-        raise MediaCookieRequired(f"send the {COOKIE_NAME} cookie that POST /v1/playback set")
-    _check_token(runtime, token, asset_id, version)
-    _check_revoked(request, asset_id)
+    _check_token(runtime, cookie_token(request), asset_id, version)
+    check_revoked(request, asset_id)
     return await serve_media(runtime, request, asset_id, version, name)
 
 
-def _check_revoked(request: Request, asset_id: str) -> None:
+def cookie_token(request: Request) -> str:
+    """The token of the signed media cookie; 403 ``media_cookie_required`` without it."""
+    token = request.cookies.get(COOKIE_NAME)
+    if not token:
+        raise MediaCookieRequired(f"send the {COOKIE_NAME} cookie that POST /v1/playback set")
+    return token
+
+
+def check_revoked(request: Request, asset_id: str) -> None:
     """410 ``media_revoked`` for an asset revoked by the purge feed (the set the app
     keeps, ``assets.purges.RevokedAssets``), whatever the token: the edges' answer."""
     if asset_id in request.app.state.revoked_assets:

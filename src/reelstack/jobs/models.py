@@ -37,6 +37,10 @@ class JobKind(enum.StrEnum):
     TRANSCODE = "transcode"
     # Remove an asset's media versions that are no longer current (after a grace period).
     PURGE_MEDIA = "purge_media"
+    # Periodic: add ended player views to the hourly rollups (it queues its next run).
+    ANALYTICS_ROLLUP = "analytics_rollup"
+    # Periodic: delete raw player events past their retention.
+    ANALYTICS_RETENTION = "analytics_retention"
 
 
 class Job(Base):

@@ -33,8 +33,21 @@ class PurgeMediaPayload(_Payload):
     asset_id: str
 
 
+class AnalyticsRollupPayload(_Payload):
+    kind: Literal["analytics_rollup"] = "analytics_rollup"
+
+
+class AnalyticsRetentionPayload(_Payload):
+    kind: Literal["analytics_retention"] = "analytics_retention"
+
+
 JobPayload = Annotated[
-    ProcessAssetPayload | TranscodePayload | PurgeMediaPayload, Field(discriminator="kind")
+    ProcessAssetPayload
+    | TranscodePayload
+    | PurgeMediaPayload
+    | AnalyticsRollupPayload
+    | AnalyticsRetentionPayload,
+    Field(discriminator="kind"),
 ]
 PAYLOAD: TypeAdapter[JobPayload] = TypeAdapter(JobPayload)
 

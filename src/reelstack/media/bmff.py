@@ -129,6 +129,8 @@ class InitInfo:
     # Media time shown at presentation time 0 (the edit list's shift: AAC priming,
     # B-frame delay), in the track's timescale.
     media_time_offset: int = 0
+    # The protection scheme of an encrypted track (``cenc``, ``cbcs``; None: clear).
+    protection_scheme: str | None = None
 
 
 def read_init(data: bytes) -> InitInfo:
@@ -169,6 +171,10 @@ def read_init(data: bytes) -> InitInfo:
                     default_duration = duration or None
 
     fourcc = entry.type.decode("latin-1")
+    header = _VISUAL_ENTRY_HEADER if kind == "video" else _AUDIO_ENTRY_HEADER
+    fourcc, scheme = _original_format(
+        data, fourcc, Box(entry.type, entry.start + header, entry.end)
+    )
     if kind == "video":
         width, height = struct.unpack_from(">HH", data, entry.start + 24)
         children = Box(entry.type, entry.start + _VISUAL_ENTRY_HEADER, entry.end)
@@ -182,6 +188,7 @@ def read_init(data: bytes) -> InitInfo:
             height=height,
             default_sample_duration=default_duration,
             media_time_offset=offset,
+            protection_scheme=scheme,
         )
     if kind == "audio":
         (channels,) = struct.unpack_from(">H", data, entry.start + 16)
@@ -197,6 +204,7 @@ def read_init(data: bytes) -> InitInfo:
             channels=channels,
             default_sample_duration=default_duration,
             media_time_offset=offset,
+            protection_scheme=scheme,
         )
     return InitInfo(
         brands=brands,
@@ -207,6 +215,19 @@ def read_init(data: bytes) -> InitInfo:
         default_sample_duration=default_duration,
         media_time_offset=offset,
     )
+
+
+def _original_format(data: bytes, fourcc: str, children: Box) -> tuple[str, str | None]:
+    """An encrypted sample entry (``encv``/``enca``, ISO/IEC 14496-12 8.12) as the
+    format it protects (``sinf/frma``) and its scheme (``sinf/schm``); others as they are."""
+    if fourcc not in ("encv", "enca"):
+        return fourcc, None
+    sinf = _path(data, children, b"sinf")
+    frma = _path(data, sinf, b"frma")
+    original = data[frma.start : frma.start + 4].decode("latin-1")
+    schm = _child(data, sinf, b"schm")
+    scheme = None if schm is None else data[schm.start + 4 : schm.start + 8].decode("latin-1")
+    return original, scheme
 
 
 def _edit_offset(data: bytes, moov: Box, trak: Box, timescale: int) -> int:

@@ -208,8 +208,25 @@ def target_duration(tracks: Sequence[Track]) -> int:
     )
 
 
-def render_media_playlist(track: Track, *, target_duration_s: int) -> str:
-    """An HLS v7 VOD media playlist over the track's fMP4 segments."""
+@dataclass(frozen=True, slots=True)
+class SegmentKey:
+    """The AES-128 key of one encrypted segment: its (relative) URI and explicit IV."""
+
+    uri: str
+    iv: bytes
+
+
+def render_media_playlist(
+    track: Track, *, target_duration_s: int, keys: Sequence[SegmentKey] | None = None
+) -> str:
+    """An HLS v7 VOD media playlist over the track's fMP4 segments.
+
+    With ``keys`` (one per segment) each segment is declared AES-128 encrypted: an
+    ``EXT-X-KEY`` with its key URI and IV before it (after the ``EXT-X-MAP``, so the
+    init segment stays clear). A key line is repeated only when it changes.
+    """
+    if keys is not None and len(keys) != len(track.segments):
+        raise ValueError("one key per segment expected")
     lines = [
         "#EXTM3U",
         "#EXT-X-VERSION:7",
@@ -219,7 +236,13 @@ def render_media_playlist(track: Track, *, target_duration_s: int) -> str:
         "#EXT-X-INDEPENDENT-SEGMENTS",
         f'#EXT-X-MAP:URI="{track.init_uri}"',
     ]
-    for segment in track.segments:
+    previous: SegmentKey | None = None
+    for k, segment in enumerate(track.segments):
+        if keys is not None and keys[k] != previous:
+            previous = keys[k]
+            lines.append(
+                f'#EXT-X-KEY:METHOD=AES-128,URI="{previous.uri}",IV=0x{previous.iv.hex().upper()}'
+            )
         lines.append(f"#EXTINF:{segment.duration_s:.6f},")
         lines.append(segment.uri)
     lines.append("#EXT-X-ENDLIST")

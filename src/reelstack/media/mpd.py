@@ -97,13 +97,20 @@ def cenc_protection(default_kid: UUID, *, scheme: str = "cenc") -> ContentProtec
     return ContentProtection(CENC_SCHEME, value=scheme, default_kid=default_kid)
 
 
-def clearkey_protection(license_url: str, default_kid: UUID | None = None) -> ContentProtection:
-    """The W3C ClearKey system with its licence server URL (DASH-IF ``Laurl``)."""
-    laurl = ForeignElement(
-        CLEARKEY_NAMESPACE, "clearkey", "Laurl", license_url, (("Lic_type", "EME-1.0"),)
-    )
+def clearkey_protection(
+    license_url: str | None, default_kid: UUID | None = None
+) -> ContentProtection:
+    """The W3C ClearKey system with its licence server URL (DASH-IF ``Laurl``); None
+    leaves the URL to the player (a per-session URL never goes into a shared MPD)."""
+    children: tuple[ForeignElement, ...] = ()
+    if license_url is not None:
+        children = (
+            ForeignElement(
+                CLEARKEY_NAMESPACE, "clearkey", "Laurl", license_url, (("Lic_type", "EME-1.0"),)
+            ),
+        )
     return ContentProtection(
-        CLEARKEY_SYSTEM, value="ClearKey1.0", default_kid=default_kid, children=(laurl,)
+        CLEARKEY_SYSTEM, value="ClearKey1.0", default_kid=default_kid, children=children
     )
 
 

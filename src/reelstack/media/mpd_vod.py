@@ -10,6 +10,7 @@ from reelstack.media.mpd import (
     PROFILE_CMAF,
     PROFILE_ISOFF_LIVE,
     AdaptationSet,
+    ContentProtection,
     ContentType,
     Period,
     Presentation,
@@ -53,12 +54,14 @@ def vod_presentation(
     media_template: str,
     init_template: str,
     cmaf: bool,
+    protection: Sequence[ContentProtection] = (),
 ) -> Presentation:
     """The static MPD of a packaged title: one Period, one video AdaptationSet (every
     rung, ladder order) and one audio AdaptationSet per rendition (lang, Label, Role).
 
     Every ``@bandwidth`` is the track's measured peak; timelines are the measured
     segment times. ``cmaf`` adds the CMAF profile (every segment carries ``cmfc``).
+    ``protection`` (encrypted segments) is declared on every AdaptationSet.
     """
     videos = [t for t in tracks if t.kind == "video"]
     if not videos:
@@ -77,6 +80,7 @@ def vod_presentation(
             mime_type="video/mp4",
             par=_par(top.width, top.height) if top.width and top.height else None,
             frame_rate=common_rate,
+            content_protection=tuple(protection),
             segment_template=set_template,
             representations=tuple(
                 Representation(
@@ -104,6 +108,7 @@ def vod_presentation(
                 lang=rendition.language,
                 labels=(rendition.name,),
                 roles=(Role(rendition.role),),
+                content_protection=tuple(protection),
                 segment_template=template,
                 representations=(
                     Representation(

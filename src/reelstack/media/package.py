@@ -8,7 +8,18 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from uuid import UUID
 
+from reelstack.media.encrypt import (
+    CENC_INIT_TEMPLATE,
+    CENC_MEDIA_TEMPLATE,
+    ContentKey,
+    EncryptionSpec,
+    encrypt_hls_track,
+    hls_keys_for,
+    new_key,
+    write_cenc_copy,
+)
 from reelstack.media.errors import InvalidSource, ProcessingFailed
 from reelstack.media.ffmpeg import (
     FFMPEG_MPD_NAME,
@@ -27,13 +38,15 @@ from reelstack.media.languages import is_commentary, to_bcp47, track_names
 from reelstack.media.manifests import (
     AudioRendition,
     AudioRole,
+    SegmentKey,
+    Track,
     build_variants,
     media_playlist_name,
     render_master,
     render_media_playlist,
     target_duration,
 )
-from reelstack.media.mpd import render_mpd
+from reelstack.media.mpd import ContentProtection, cenc_protection, clearkey_protection, render_mpd
 from reelstack.media.mpd_vod import vod_presentation
 from reelstack.media.probe import AudioInfo, ProbeResult, probe, require_video
 from reelstack.media.segments import MeasuredTrack, measure_track
@@ -85,7 +98,8 @@ class PackageResult:
     """Paths and measured figures of a packaged title.
 
     ``audio`` is True when at least one audio track was packaged;
-    ``audio_tracks`` lists them in source order.
+    ``audio_tracks`` lists them in source order. ``keys`` are the content keys of an
+    encrypted title (empty when clear): the caller must keep them, nothing else does.
     """
 
     master_path: Path
@@ -95,6 +109,7 @@ class PackageResult:
     duration_s: float
     audio: bool
     audio_tracks: list[AudioTrackResult] = field(default_factory=list)
+    keys: tuple[ContentKey, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +153,7 @@ def transcode_and_package(
     cancel: threading.Event | None = None,
     probe_result: ProbeResult | None = None,
     preset: str = "veryfast",
+    encryption: EncryptionSpec | None = None,
 ) -> PackageResult:
     """Probe, plan the ladder, run ONE FFmpeg (segments only), then measure the
     segments and write the HLS playlists and our MPD from those measurements.
@@ -147,6 +163,9 @@ def transcode_and_package(
     created is removed too), so a retry starts clean.
     Raises ``InvalidSource`` for unusable sources, ``ProcessingFailed`` when
     FFmpeg or packaging fails and ``TranscodeCancelled`` when ``cancel`` is set.
+
+    With ``encryption`` no clear media segment is left: HLS gets AES-128 segments and
+    DASH a CENC copy (``media.encrypt``); the keys come back in the result.
     """
     if ladder not in LADDERS:
         raise ValueError(f"unknown ladder {ladder!r}; known: {sorted(LADDERS)}")
@@ -195,7 +214,7 @@ def transcode_and_package(
         run_ffmpeg(argv, duration_s=info.duration_s, on_progress=scaled, cancel=cancel)
         (out_dir / FFMPEG_MPD_NAME).unlink(missing_ok=True)
         result = _write_manifests(
-            out_dir, [r.name for r in renditions], info.duration_s, audio_plan
+            out_dir, [r.name for r in renditions], info.duration_s, audio_plan, encryption
         )
     except BaseException:
         # BaseException on purpose: a KeyboardInterrupt must not leave half a ladder.
@@ -223,45 +242,84 @@ def _scaled(on_progress: Callable[[float], None]) -> Callable[[float], None]:
     return report
 
 
-def _measure(out_dir: Path, count: int) -> list[MeasuredTrack]:
+def _measure(
+    out_dir: Path,
+    count: int,
+    expected: list[str],
+    *,
+    media_template: str = MEDIA_SEG_TEMPLATE,
+    init_template: str = INIT_SEG_TEMPLATE,
+) -> list[MeasuredTrack]:
     # Representation ids are the output stream indexes (see ffmpeg.MEDIA_SEG_TEMPLATE).
-    return [
-        measure_track(
-            out_dir, str(k), media_template=MEDIA_SEG_TEMPLATE, init_template=INIT_SEG_TEMPLATE
-        )
+    measured = [
+        measure_track(out_dir, str(k), media_template=media_template, init_template=init_template)
         for k in range(count)
+    ]
+    kinds = [m.track.kind for m in measured]
+    if kinds != expected:
+        raise ProcessingFailed(f"FFmpeg wrote tracks {kinds}, expected {expected}.")
+    return measured
+
+
+def _audio_renditions(tracks: list[Track], audio_plan: list[AudioPlan]) -> list[AudioRendition]:
+    # Audio representations follow the video ones in output-stream (= plan) order.
+    audio_tracks = tracks[len(tracks) - len(audio_plan) :]
+    return [
+        AudioRendition(track, plan.language, plan.name, default=j == 0, role=plan.role)
+        for j, (track, plan) in enumerate(zip(audio_tracks, audio_plan, strict=True))
     ]
 
 
 def _write_manifests(
-    out_dir: Path, names: list[str], duration_s: float, audio_plan: list[AudioPlan]
+    out_dir: Path,
+    names: list[str],
+    duration_s: float,
+    audio_plan: list[AudioPlan],
+    encryption: EncryptionSpec | None = None,
 ) -> PackageResult:
-    measured = _measure(out_dir, len(names) + len(audio_plan))
-    tracks = [m.track for m in measured]
-    kinds = [t.kind for t in tracks]
     expected = ["video"] * len(names) + ["audio"] * len(audio_plan)
-    if kinds != expected:
-        raise ProcessingFailed(f"FFmpeg wrote tracks {kinds}, expected {expected}.")
+    measured = _measure(out_dir, len(expected), expected)
+    tracks = [m.track for m in measured]
+    dash_measured = measured
+    keys: tuple[ContentKey, ...] = ()
+    segment_keys: list[list[SegmentKey] | None] = [None] * len(tracks)
+    protection: tuple[ContentProtection, ...] = ()
+    dash_templates = {"media_template": MEDIA_SEG_TEMPLATE, "init_template": INIT_SEG_TEMPLATE}
+    if encryption is not None:
+        # The CENC copy first: it is made from the clear segments HLS then encrypts.
+        cenc = new_key("cenc")
+        write_cenc_copy(
+            ffmpeg=ffmpeg_exe(), out_dir=out_dir, tracks=tracks, segment_s=SEGMENT_S, key=cenc
+        )
+        dash_templates = {
+            "media_template": CENC_MEDIA_TEMPLATE,
+            "init_template": CENC_INIT_TEMPLATE,
+        }
+        dash_measured = _measure(out_dir, len(expected), expected, **dash_templates)
+        hls_keys = hls_keys_for(tracks, encryption)
+        sealed = [encrypt_hls_track(out_dir, t, hls_keys, encryption) for t in tracks]
+        tracks = [track for track, _ in sealed]
+        segment_keys = [declared for _, declared in sealed]
+        keys = (*hls_keys, cenc)
+        kid = UUID(bytes=cenc.kid)
+        protection = (cenc_protection(kid), clearkey_protection(None))
     target = target_duration(tracks)
-    for track in tracks:
+    for track, declared in zip(tracks, segment_keys, strict=True):
         (out_dir / media_playlist_name(track)).write_text(
-            render_media_playlist(track, target_duration_s=target), encoding="utf-8"
+            render_media_playlist(track, target_duration_s=target, keys=declared),
+            encoding="utf-8",
         )
     variants, _ = build_variants(tracks)
-    # Audio representations follow the video ones in output-stream (= plan) order.
-    audio_tracks = tracks[len(names) :]
-    audio = [
-        AudioRendition(track, plan.language, plan.name, default=j == 0, role=plan.role)
-        for j, (track, plan) in enumerate(zip(audio_tracks, audio_plan, strict=True))
-    ]
+    audio = _audio_renditions(tracks, audio_plan)
     master_path = out_dir / MASTER_NAME
     master_path.write_text(render_master(variants, audio), encoding="utf-8")
+    dash_tracks = [m.track for m in dash_measured]
     presentation = vod_presentation(
-        tracks,
-        audio,
-        media_template=MEDIA_SEG_TEMPLATE,
-        init_template=INIT_SEG_TEMPLATE,
-        cmaf=all(m.cmaf for m in measured),
+        dash_tracks,
+        _audio_renditions(dash_tracks, audio_plan),
+        cmaf=all(m.cmaf for m in dash_measured),
+        protection=protection,
+        **dash_templates,
     )
     mpd_path = out_dir / MPD_NAME
     mpd_path.write_text(render_mpd(presentation), encoding="utf-8")
@@ -301,6 +359,7 @@ def _write_manifests(
             )
             for a, plan in zip(audio, audio_plan, strict=True)
         ],
+        keys=keys,
     )
 
 

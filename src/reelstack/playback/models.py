@@ -37,5 +37,6 @@ class PlaybackSession(Base):
     lease_expires_at: Mapped[datetime] = mapped_column()
     last_heartbeat_at: Mapped[datetime | None] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
-    # "stopped" (the viewer ended it), "expired" (heartbeats stopped).
+    # "stopped" (the viewer ended it), "expired" (heartbeats stopped), "revoked" (the
+    # entitlement was gone at a heartbeat).
     end_reason: Mapped[str | None] = mapped_column(String(20))

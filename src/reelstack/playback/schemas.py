@@ -35,6 +35,15 @@ class AlternateUrls(BaseModel):
     dash: str
 
 
+class DrmOut(BaseModel):
+    """Licence servers of an encrypted title, by EME key system.
+
+    E.g. ``org.w3.clearkey``, as Shaka's ``drm.servers`` takes them. HLS AES-128 needs
+    none: its key URIs are in the playlists."""
+
+    servers: dict[str, str]
+
+
 class PlaybackOut(BaseModel):
     session_id: str
     title_id: str
@@ -52,6 +61,8 @@ class PlaybackOut(BaseModel):
     lease_expires_at: datetime
     # The tallest rendition this session is given (the plan's limit).
     max_height: int
+    # The licence servers of an encrypted title (None: clear, or HLS AES-128 only).
+    drm: DrmOut | None = None
     # With "signed": "cookie": the cookie that opens the media URLs (also set by the
     # response's Set-Cookie). None with path tokens or when signing is off.
     cookie: MediaCookie | None = None

@@ -18,14 +18,16 @@ from reelstack.config import Settings
 from reelstack.db import UTCDateTime, serialized_writes, utcnow
 from reelstack.delivery import urls
 from reelstack.delivery.signing import COOKIE_NAME, Signer, url_signer
-from reelstack.errors import AssetNotReady, Gone, NotFound
+from reelstack.errors import AssetNotReady, Forbidden, Gone, NotFound
 from reelstack.media.ffmpeg import MPD_NAME
 from reelstack.media.limits import limit_hls_master, limit_mpd
 from reelstack.media.package import MASTER_NAME
+from reelstack.playback.drm import BY_ENCRYPTION, licence_path
 from reelstack.playback.entitlements import RegionBlocked, StreamLimit, decide
 from reelstack.playback.models import PlaybackSession
 from reelstack.playback.schemas import (
     AlternateUrls,
+    DrmOut,
     HeartbeatOut,
     MediaCookie,
     PlaybackOut,
@@ -119,6 +121,17 @@ class PlaybackConfig:
             asset_id=asset_id, version=version, session_id=session_id, expires=expires
         )
         return f"{self.media_base}{urls.signed_media_url(token, asset_id, version, '')}"
+
+    def drm(self, base: str, row: PlaybackSession, encryption: str | None) -> DrmOut | None:
+        """The licence servers of the session's media through ``base`` (None when the
+        version is clear): under its signed prefix, so they name the session."""
+        providers = BY_ENCRYPTION.get(encryption or "", ())
+        if not providers or self.signer is None:
+            return None
+        prefix = replace(self, media_base=base).media_prefix(
+            row.asset_id, row.version, row.id, row.expires_at
+        )
+        return DrmOut(servers={p.key_system: f"{prefix}{licence_path(p)}" for p in providers})
 
     def media_cookie(self, row: PlaybackSession) -> MediaCookie | None:
         """The signed cookie of a session's media version (cookie mode only)."""
@@ -245,6 +258,7 @@ def start_playback(
         lease_expires_at=row.lease_expires_at,
         max_height=row.max_height,
         cookie=config.media_cookie(row),
+        drm=config.drm(config.media_base, row, asset.encryption),
     )
 
 
@@ -262,11 +276,27 @@ def _own(session: Session, principal: Principal, session_id: str) -> PlaybackSes
 def heartbeat(
     *, session: Session, principal: Principal, session_id: str, config: PlaybackConfig
 ) -> HeartbeatOut:
-    """Renew the lease; 410 ``session_ended`` once it was stopped or has lapsed."""
+    """Renew the lease; 410 ``session_ended`` once it was stopped or has lapsed.
+
+    The entitlement is decided again (the title, the plan, the account, the profile): a
+    session whose right was revoked meanwhile (a cancelled subscription, a suspended
+    account, a title withdrawn) is ended here, with the refusal as the reason, so its key
+    and licence requests fail from now on."""
     row = _own(session, principal, session_id)
     now = utcnow()
     if row.ended_at is not None or row.lease_expires_at <= now or row.expires_at <= now:
         raise SessionEnded("this playback session has ended; start a new one")
+    try:
+        title = catalog_service.playable(session=session, title_id=row.title_id)
+        decide(session=session, principal=principal, title=title)
+    except (Forbidden, NotFound) as refused:
+        row.ended_at = now
+        row.end_reason = "revoked"
+        # Kept whatever the request does next: the error below rolls its unit back.
+        session.commit()
+        raise SessionEnded(
+            f"this playback session has ended: {refused.detail}", reason=refused.code
+        ) from refused
     row.last_heartbeat_at = now
     row.lease_expires_at = min(now + timedelta(seconds=config.lease_s), row.expires_at)
     session.flush()

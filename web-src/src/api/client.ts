@@ -20,6 +20,7 @@ import type {
   PlaybackSession,
   Problem,
   Profile,
+  ResumeOut,
   SelectProfileIn,
   SignUpIn,
   SsoConfig,
@@ -308,6 +309,12 @@ export function heartbeatPlayback(sessionId: string): Promise<HeartbeatOut> {
   return request<HeartbeatOut>(`/v1/playback/${encodeURIComponent(sessionId)}/heartbeat`, {
     method: "POST",
   });
+}
+
+/** Where this profile's next play of a title starts, in ms (0: from the start). */
+export async function getResumePosition(titleId: string): Promise<number> {
+  const out = await request<ResumeOut>(`/v1/me/resume/${encodeURIComponent(titleId)}`);
+  return out.resume_ms;
 }
 
 export function listLiveStreams(): Promise<LiveStream[]> {

@@ -74,6 +74,34 @@ export interface AudioTrack {
 
 export type BillingPeriod = "month" | "year";
 
+export interface BreakdownOut {
+  dimension: Dimension;
+  from: string;
+  to: string;
+  rows: BreakdownRow[];
+}
+
+export interface BreakdownRow {
+  views: number;
+  watch_time_ms: number;
+  playing_time_ms: number;
+  completion_percentage: number | null;
+  startup_time_p50_ms: number | null;
+  startup_time_p95_ms: number | null;
+  startup_time_mean_ms: number | null;
+  rebuffer_percentage: number | null;
+  rebuffer_frequency_per_min: number | null;
+  exits_before_start_percentage: number | null;
+  playback_failure_percentage: number | null;
+  startup_failure_percentage: number | null;
+  average_bitrate_bps: number | null;
+  upscale_percentage: number | null;
+  startup_score: number | null;
+  smoothness_score: number | null;
+  quality_score: number | null;
+  value: string;
+}
+
 export interface CdnHealthOut {
   name: string;
   base_url: string;
@@ -117,6 +145,15 @@ export interface ClientOut {
   revoked: boolean;
 }
 
+export interface ConcurrencyOut {
+  now: number;
+  window_s: number;
+  peak: number;
+  peak_at: string | null;
+  from: string;
+  to: string;
+}
+
 export interface ConsentAnswer {
   redirect_to: string;
 }
@@ -131,6 +168,22 @@ export interface ConsentOut {
   client_name: string;
   scope: string[];
   redirect_uri: string | null;
+}
+
+/** A title the profile started and has not finished, and where it stopped. */
+export interface ContinueWatchingItem {
+  title_id: string;
+  title: string;
+  poster_url: string | null;
+  position_ms: number;
+  duration_ms: number;
+  progress_percentage: number;
+  updated_at: string;
+}
+
+/** The signed-in profile's titles in progress, the most recently watched first. */
+export interface ContinueWatchingOut {
+  items: ContinueWatchingItem[];
 }
 
 export interface DeviceApproved {
@@ -160,6 +213,13 @@ export interface DeviceOut {
 
 export type DeviceType = "web" | "tv" | "mobile" | "tablet" | "console" | "other";
 
+export type Dimension = "device" | "player" | "cdn" | "country" | "rendition";
+
+/** Licence servers of an encrypted title, by EME key system. */
+export interface DrmOut {
+  servers: Record<string, string>;
+}
+
 /** A request for an email was accepted (the message leaves in the background). */
 export interface EmailSentOut {
   status?: string;
@@ -178,13 +238,32 @@ export interface EventsAccepted {
   rejected: Rejection[];
 }
 
+export type Granularity = "hour" | "day";
+
 export interface HeartbeatOut {
   session_id: string;
   lease_expires_at: string;
   heartbeat_interval_s: number;
 }
 
-export type JobKind = "process_asset" | "transcode" | "purge_media";
+export interface HistoryItem {
+  profile_id: string;
+  profile_name: string;
+  title_id: string;
+  title: string;
+  position_ms: number;
+  duration_ms: number;
+  progress_percentage: number;
+  watched: boolean;
+  updated_at: string;
+}
+
+/** The household's watch history, every profile, the most recent first. */
+export interface HistoryOut {
+  items: HistoryItem[];
+}
+
+export type JobKind = "process_asset" | "transcode" | "purge_media" | "analytics_rollup" | "analytics_retention";
 
 export interface JobOut {
   id: string;
@@ -294,6 +373,7 @@ export interface PlaybackOut {
   heartbeat_interval_s: number;
   lease_expires_at: string;
   max_height: number;
+  drm?: DrmOut | null;
   cookie?: MediaCookie | null;
 }
 
@@ -418,10 +498,38 @@ export interface ReprocessOut {
   job_id: string;
 }
 
+/** Where the signed-in profile's next play of a title starts (0: from the start). */
+export interface ResumeOut {
+  title_id: string;
+  resume_ms: number;
+  watched: boolean;
+}
+
 export type Role = "admin" | "editor" | "support" | "viewer";
 
 export interface SelectProfileIn {
   pin?: string | null;
+}
+
+export interface SeriesPoint {
+  views: number;
+  watch_time_ms: number;
+  playing_time_ms: number;
+  completion_percentage: number | null;
+  startup_time_p50_ms: number | null;
+  startup_time_p95_ms: number | null;
+  startup_time_mean_ms: number | null;
+  rebuffer_percentage: number | null;
+  rebuffer_frequency_per_min: number | null;
+  exits_before_start_percentage: number | null;
+  playback_failure_percentage: number | null;
+  startup_failure_percentage: number | null;
+  average_bitrate_bps: number | null;
+  upscale_percentage: number | null;
+  startup_score: number | null;
+  smoothness_score: number | null;
+  quality_score: number | null;
+  time: string;
 }
 
 export interface SignUpIn {
@@ -457,25 +565,37 @@ export interface SubscriptionOut {
 
 export type SubscriptionStatus = "trialing" | "active" | "past_due" | "cancelled" | "expired";
 
-/** QoE and engagement over the views that started in ``[from, to)``. */
+/** QoE and engagement over the views that started in ``[from, to)`` (hourly rollups */
 export interface SummaryOut {
-  title_id: string | null;
-  from: string;
-  to: string;
   views: number;
-  unique_viewers: number;
-  unique_households: number;
   watch_time_ms: number;
   playing_time_ms: number;
+  completion_percentage: number | null;
   startup_time_p50_ms: number | null;
   startup_time_p95_ms: number | null;
+  startup_time_mean_ms: number | null;
   rebuffer_percentage: number | null;
   rebuffer_frequency_per_min: number | null;
   exits_before_start_percentage: number | null;
   playback_failure_percentage: number | null;
   startup_failure_percentage: number | null;
+  average_bitrate_bps: number | null;
+  upscale_percentage: number | null;
   startup_score: number | null;
   smoothness_score: number | null;
+  quality_score: number | null;
+  title_id: string | null;
+  from: string;
+  to: string;
+  unique_viewers: number;
+  unique_households: number;
+}
+
+export interface TimeSeriesOut {
+  granularity: Granularity;
+  from: string;
+  to: string;
+  points: SeriesPoint[];
 }
 
 export type TitleKind = "movie" | "episode" | "trailer" | "clip";
@@ -550,6 +670,7 @@ export interface ViewMetricsOut {
   device_id: string | null;
   country: string | null;
   started_at: string;
+  parts: number;
   event_count: number;
   ended: boolean;
   started: boolean;
@@ -571,8 +692,12 @@ export interface ViewMetricsOut {
   max_playhead_ms: number | null;
   average_bitrate_bps: number | null;
   rendition_changes: number;
+  main_height: number | null;
+  average_upscale: number | null;
+  max_upscale: number | null;
   startup_score: number | null;
   smoothness_score: number | null;
+  quality_score: number | null;
   player_name: string | null;
   player_version: string | null;
   cdn: string | null;

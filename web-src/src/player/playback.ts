@@ -1,6 +1,6 @@
 // What plays now: the player, the playback session of the current title and its stream
 // lease. main.ts wires the player's controls to these.
-import { ApiError, createPlayback, stopPlayback } from "../api/client";
+import { ApiError, createPlayback, getResumePosition, stopPlayback } from "../api/client";
 import type { PlaybackRefusal, PlaybackSession } from "../api/types";
 import { markSelected } from "../catalog/titleList";
 import { describe, element, harness, report, showError } from "../shell";
@@ -10,6 +10,7 @@ import {
   renderQualityOptions,
   renderStats,
 } from "./controls";
+import { beginView, endView } from "./beacons";
 import { StreamLease } from "./lease";
 import { isProtocol, VideoPlayer, type PlayerError, type Protocol } from "./player";
 
@@ -115,6 +116,7 @@ export async function stopPlaying({
   tellServer = true,
 }: { tellServer?: boolean } = {}): Promise<void> {
   ++generation;
+  endView();
   const ending = lease;
   const wasLive = ending?.live ?? false;
   ending?.halt();
@@ -132,6 +134,7 @@ export async function stopPlaying({
 
 function onStreamEnded(reason: ApiError): void {
   ++generation;
+  endView();
   lease = null;
   current = null;
   harness.loaded = false;
@@ -157,6 +160,7 @@ async function loadSession(
   autoplay: boolean,
   token: number,
   muted = true,
+  startTime: number | null = null,
 ): Promise<void> {
   if (!player) return;
   harness.loaded = false;
@@ -165,7 +169,12 @@ async function loadSession(
   const uris = [session[protocol], ...(session.alternates ?? []).map((alt) => alt[protocol])];
   for (const [index, uri] of uris.entries()) {
     try {
-      const loaded = await player.load(uri, { autoplay, muted });
+      const loaded = await player.load(uri, {
+        autoplay,
+        muted,
+        drm: session.drm?.servers ?? null,
+        startTime,
+      });
       if (!loaded || token !== generation) return;
       harness.loaded = true;
       if (index > 0) showError(null); // an earlier network failed; this one plays
@@ -190,6 +199,7 @@ export async function playTitle(
   muted = true,
 ): Promise<void> {
   const token = ++generation;
+  endView();
   showError(null);
   harness.loaded = false;
   markSelected(ui.titles, titleId);
@@ -202,14 +212,27 @@ export async function playTitle(
     await stopPlayback(previous.sessionId).catch(() => undefined);
   }
   try {
-    const session = await createPlayback(titleId);
+    // Where this profile stopped last time (no history: from the start).
+    const [session, resumeMs] = await Promise.all([
+      createPlayback(titleId),
+      getResumePosition(titleId).catch(() => 0),
+    ]);
     if (token !== generation) {
       await stopPlayback(session.session_id).catch(() => undefined);
       return;
     }
     current = { titleId, session };
     startLease(session);
-    await loadSession(session, autoplay, token, muted);
+    if (player) {
+      beginView({
+        sessionId: session.session_id,
+        player: player.shaka,
+        video: ui.video,
+        cdn: session.cdn,
+        playRequested: autoplay,
+      });
+    }
+    await loadSession(session, autoplay, token, muted, resumeMs > 0 ? resumeMs / 1000 : null);
   } catch (error) {
     if (token !== generation) return;
     // Refusals (403) carry a `detail` written for the viewer.

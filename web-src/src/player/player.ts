@@ -123,8 +123,25 @@ export class VideoPlayer {
    */
   async load(
     manifestUrl: string,
-    { autoplay = false, muted = true }: { autoplay?: boolean; muted?: boolean } = {},
+    {
+      autoplay = false,
+      muted = true,
+      drm,
+      startTime = null,
+    }: {
+      autoplay?: boolean;
+      muted?: boolean;
+      drm?: Record<string, string> | null;
+      /** Where to start, in seconds (a resumed play); null: the start. */
+      startTime?: number | null;
+    } = {},
   ): Promise<boolean> {
+    if (drm) {
+      // Licence servers by EME key system (the playback answer's drm.servers), e.g.
+      // org.w3.clearkey for ClearKey DASH. HLS AES-128 needs none: its key URIs are in
+      // the playlists, under the same signed prefix as the segments.
+      this.shaka.configure({ drm: { servers: drm } });
+    }
     if (autoplay) {
       // Chromium only autoplays muted media without a user gesture; a click on a title
       // is one, so that path asks for sound and falls back to muted if refused.
@@ -132,7 +149,7 @@ export class VideoPlayer {
       this.video.autoplay = true;
     }
     try {
-      await this.shaka.load(manifestUrl);
+      await this.shaka.load(manifestUrl, startTime);
     } catch (error) {
       if (toPlayerError(error).code === LOAD_INTERRUPTED) return false;
       throw new PlayerLoadError(this.report(error));
