@@ -4,9 +4,9 @@
   ``/.well-known/jwks.json`` and ``openid-configuration``, the OAuth endpoints
   (``/oauth/...``); the app adds ``/openapi.json`` and the player (``/app/``).
 - viewer (``/v1``): auth, me (profiles, devices), titles, playback, player events.
-- admin (``/v1/admin``): uploads, assets, jobs; users, plans, API keys (admins only). The guard is a
-  dependency of this parent router, so a route added under it is protected without a
-  line of its own.
+- admin (``/v1/admin``): uploads, assets, jobs, the catalog CMS; users, plans, API keys
+  (admins only). The guard is a dependency of this parent router, so a route added under
+  it is protected without a line of its own.
 
 Domain routers carry prefixes relative to their parent (the jobs router is ``/jobs``).
 A route under ``/v1/admin`` mounted anywhere else is caught by tests/api/test_guard.py.
@@ -31,6 +31,8 @@ from reelstack.analytics.router import admin_router as analytics_admin_router
 from reelstack.analytics.router import router as analytics_router
 from reelstack.assets.router import edge_router
 from reelstack.assets.router import router as assets_router
+from reelstack.catalog.admin_parts_router import router as catalog_parts_admin_router
+from reelstack.catalog.admin_router import router as catalog_admin_router
 from reelstack.catalog.router import router as catalog_router
 from reelstack.db import session_scope
 from reelstack.ingest.router import router as ingest_router
@@ -83,6 +85,8 @@ def admin_router() -> APIRouter:
     router.include_router(assets_router)
     router.include_router(edge_router)
     router.include_router(jobs_router)
+    router.include_router(catalog_admin_router)
+    router.include_router(catalog_parts_admin_router)
     router.include_router(analytics_admin_router)
     router.include_router(users_admin_router)
     router.include_router(plans_admin_router)

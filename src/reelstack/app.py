@@ -123,7 +123,8 @@ def create_app(
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        # Players stop sessions (DELETE); consoles edit (PATCH, PUT, DELETE).
+        allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Range", "Content-Type", "Authorization", "If-None-Match"],
         expose_headers=["Content-Length", "Content-Range", "ETag", "Accept-Ranges"],
         max_age=600,

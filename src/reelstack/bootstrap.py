@@ -7,6 +7,7 @@ from __future__ import annotations
 import reelstack.models  # noqa: F401
 from reelstack.analytics import jobs as analytics_jobs
 from reelstack.assets import pipeline as asset_jobs
+from reelstack.catalog import workflow as catalog_jobs
 from reelstack.jobs.registry import JobRegistry
 
 
@@ -15,6 +16,7 @@ def job_registry() -> JobRegistry:
     registry = JobRegistry()
     asset_jobs.register(registry)
     analytics_jobs.register(registry)
+    catalog_jobs.register(registry)
     missing = registry.missing()
     if missing:
         raise RuntimeError(f"job kinds without a handler: {sorted(k.value for k in missing)}")

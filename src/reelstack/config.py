@@ -156,6 +156,10 @@ class Settings(BaseSettings):
     # player events (and views) are deleted after this many days (the rollups stay).
     analytics_rollup_interval_s: float = Field(default=300.0, gt=0.0)
     analytics_retention_days: int = Field(default=90, ge=1)
+    # The language (BCP 47) of a new catalog title's text fields when the CMS is not told.
+    catalog_default_language: str = Field(
+        default="en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", max_length=35
+    )
     # A MaxMind GeoIP2/GeoLite2 country database: the country of a request without the
     # trusted header comes from its client address.
     geoip_db: Path | None = None

@@ -14,7 +14,20 @@ from reelstack.accounts.sso_models import ExternalIdentity, SsoLogin
 from reelstack.analytics.models import AnalyticsEvent, AnalyticsView
 from reelstack.assets.models import Asset, AssetStatus, MediaKey, MediaPurge
 from reelstack.billing.models import Plan, Purchase, Rental, Subscription
-from reelstack.catalog.models import Title, TitleKind
+from reelstack.catalog.models import (
+    AuditEntry,
+    AvailabilityWindow,
+    Credit,
+    ExternalId,
+    Genre,
+    Person,
+    Season,
+    Title,
+    TitleGenre,
+    TitleKind,
+    TitleRevision,
+    TitleSchedule,
+)
 from reelstack.db import Base
 from reelstack.jobs.models import Job, JobKind, JobState
 from reelstack.oauth.models import AuthorizationCode, DeviceGrant, OAuthClient
@@ -26,13 +39,18 @@ __all__ = [
     "ApiKey",
     "Asset",
     "AssetStatus",
+    "AuditEntry",
     "AuthorizationCode",
+    "AvailabilityWindow",
     "Base",
+    "Credit",
     "Device",
     "DeviceGrant",
     "EmailPurpose",
     "EmailToken",
+    "ExternalId",
     "ExternalIdentity",
+    "Genre",
     "Job",
     "JobKind",
     "JobState",
@@ -41,16 +59,21 @@ __all__ = [
     "MediaPurge",
     "OAuthClient",
     "OutboxEmail",
+    "Person",
     "Plan",
     "PlaybackSession",
     "Profile",
     "Purchase",
     "RefreshToken",
     "Rental",
+    "Season",
     "SigningKey",
     "SsoLogin",
     "Subscription",
     "Title",
+    "TitleGenre",
     "TitleKind",
+    "TitleRevision",
+    "TitleSchedule",
     "User",
 ]

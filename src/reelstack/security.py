@@ -85,6 +85,8 @@ class Actor:
 
     principal: Principal | None
     scopes: frozenset[str] = frozenset()
+    # The scoped API key's id (None for a staff member and for the bootstrap key).
+    api_key_id: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -144,7 +146,7 @@ def require_admin(
             raise Forbidden(
                 f"this API key lacks the scope for this call ({' or '.join(sorted(needed))})"
             )
-        return Actor(principal=None, scopes=scopes)
+        return Actor(principal=None, scopes=scopes, api_key_id=api_keys.key_id(given))
     _check_api_key(runtime.settings, given)
     return Actor(principal=None, scopes=api_keys.ALL_SCOPES)
 

@@ -125,6 +125,18 @@ def test_cors_preflight(client: TestClient) -> None:
     )
     assert resp.status_code == 200
     assert resp.headers["access-control-allow-origin"] in {"*", "http://player.example"}
+    # A player on another origin stops its session; a console edits the catalog.
+    for method, path in (("DELETE", "/v1/playback/x"), ("PATCH", "/v1/admin/catalog/titles/x")):
+        pre = client.options(
+            path,
+            headers={
+                "Origin": "http://player.example",
+                "Access-Control-Request-Method": method,
+                "Access-Control-Request-Headers": "authorization",
+            },
+        )
+        assert pre.status_code == 200, (method, pre.text)
+        assert method in pre.headers["access-control-allow-methods"]
 
 
 def test_request_ids(client: TestClient) -> None:

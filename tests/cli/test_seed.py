@@ -33,10 +33,25 @@ def test_seed_demo_once(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> 
 
     rt = build_runtime(settings)
     counts = row_counts(rt)
-    # One title, one asset, and its processing graph (parent + transcode).
-    assert (counts["titles"], counts["assets"], counts["jobs"]) == (1, 1, 2)
+    # One title, one asset, and its processing graph (parent + transcode); and a series
+    # (two seasons of two episodes) playing the same asset.
+    assert (counts["titles"], counts["assets"], counts["jobs"]) == (1 + 1 + 4, 1, 2)
+    assert (counts["seasons"], counts["genres"]) == (2, 2)
     assert seed.seed_demo(settings, console=console) is None  # not twice
-    assert row_counts(rt)["titles"] == 1
+    assert row_counts(rt)["titles"] == 6
+    from fastapi.testclient import TestClient
+
+    from reelstack.app import create_app
+
+    with TestClient(create_app(runtime=rt)) as client:
+        listed = client.get("/v1/titles").json()["items"]
+        shows = [t for t in listed if t["kind"] == "series"]
+        assert [t["title"] for t in shows] == [seed.DEMO_SERIES]
+        page = client.get(f"/v1/titles/{shows[0]['id']}").json()
+        assert [[e["title"] for e in s["episodes"]] for s in page["seasons"]] == [
+            ["Pattern 1.1", "Pattern 1.2"],
+            ["Pattern 2.1", "Pattern 2.2"],
+        ]
     rt.close()
 
 

@@ -18,6 +18,7 @@ from reelstack.jobs.payloads import (
     PAYLOAD,
     AnalyticsRetentionPayload,
     AnalyticsRollupPayload,
+    CatalogSchedulePayload,
     ProcessAssetPayload,
     PurgeMediaPayload,
     TranscodePayload,
@@ -59,6 +60,7 @@ def test_every_job_kind_has_a_handler_and_a_payload() -> None:
             PurgeMediaPayload,
             AnalyticsRollupPayload,
             AnalyticsRetentionPayload,
+            CatalogSchedulePayload,
         )
     }
     assert union == {k.value for k in JobKind}

@@ -99,6 +99,12 @@ def revoke(*, session: Session, key_id: str) -> ApiKeyOut:
     return _out(row)
 
 
+def key_id(presented: str) -> str | None:
+    """The id part of a well-formed key (its row's id), for logs and audit trails."""
+    match = _SHAPE.match(presented)
+    return match.group(1) if match else None
+
+
 def authenticate(*, session: Session, presented: str) -> frozenset[str] | None:
     """The scopes of a live key, or None for an unknown, malformed or revoked one.
     The secret is compared in constant time."""

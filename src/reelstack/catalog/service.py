@@ -1,25 +1,27 @@
 """Catalog: titles, the assets they link by role, and their playable state.
 
 The catalog never reads asset rows: it links asset ids and asks the assets service for
-typed summaries.
+typed summaries. The CMS lives beside this module (``metadata``, ``series``, ``people``,
+``availability``, ``workflow``, ``audit``); the viewer's reads are in ``browse``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterable
-from datetime import datetime
 
-from sqlalchemy import and_, bindparam, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, bindparam, select
+from sqlalchemy.orm import Session, aliased
 
 from reelstack.assets import service as assets_service
 from reelstack.assets.schemas import AssetSummary
-from reelstack.catalog.models import AssetRole, Title, TitleAsset, TitleKind
+from reelstack.catalog.availability import open_clause
+from reelstack.catalog.errors import NotAvailable, invalid
+from reelstack.catalog.metadata import sort_title_of
+from reelstack.catalog.models import AssetRole, Season, Title, TitleAsset, TitleKind, TitleState
 from reelstack.catalog.schemas import PlayableTitle, TitleOut
+from reelstack.db import UTCDateTime, utcnow
 from reelstack.delivery.urls import poster_url
-from reelstack.errors import BadRequest, NotFound, ValidationFailed
+from reelstack.errors import NotFound, ValidationFailed
 from reelstack.ratings import Maturity, known_rating, maturity_of
 
 
@@ -32,9 +34,14 @@ def create_title(
     rating_system: str | None = None,
     rating: str | None = None,
     free: bool = False,
+    state: TitleState = TitleState.PUBLISHED,
 ) -> Title:
-    """Add a title; the caller's transaction commits it. An unknown rating is refused
-    (422); an unrated title is for adults only."""
+    """Add a title straight to viewers (uploads, the demo seed, tests); the caller's
+    transaction commits it. The CMS (``metadata.create_title``) makes drafts instead.
+    An unknown rating is refused (422); an unrated title is for adults only; an episode
+    needs a season, so only the CMS makes one (422 naming ``season_id``)."""
+    if kind is TitleKind.EPISODE:
+        raise invalid("season_id", "an episode belongs to a season: create it in the CMS")
     if (rating_system is None) != (rating is None):
         raise ValidationFailed("rating_system and rating go together")
     if rating_system is not None and rating is not None:
@@ -43,7 +50,10 @@ def create_title(
         rating_system, rating = rating_system.upper(), rating.upper()
     row = Title(
         title=title,
+        sort_title=sort_title_of(title),
         kind=kind,
+        state=state,
+        published_at=utcnow() if state is TitleState.PUBLISHED else None,
         description=description,
         rating_system=rating_system,
         rating=rating,
@@ -103,23 +113,62 @@ def main_asset_id(*, session: Session, title_id: str) -> str | None:
     return _main_ids(session, [title_id]).get(title_id)
 
 
-# Built once (bound parameters): this runs on every play request.
+# Built once (bound parameters): this runs on every play request. One statement: the
+# title, its main asset, its state and availability, and for an episode its series'.
+_SERIES = aliased(Title)
+_COUNTRY = bindparam("country", type_=String())
+_NOW = bindparam("now", type_=UTCDateTime())
 _PLAYABLE = (
-    select(Title.id, Title.free, Title.maturity_level, TitleAsset.asset_id)
+    select(
+        Title.id,
+        Title.free,
+        Title.maturity_level,
+        Title.state,
+        TitleAsset.asset_id,
+        open_clause(Title.id, _COUNTRY, _NOW).label("open"),
+        _SERIES.state.label("series_state"),
+        open_clause(_SERIES.id, _COUNTRY, _NOW).label("series_open"),
+    )
     .outerjoin(TitleAsset, (TitleAsset.title_id == Title.id) & (TitleAsset.role == AssetRole.MAIN))
+    .outerjoin(Season, Season.id == Title.season_id)
+    .outerjoin(_SERIES, _SERIES.id == Season.series_id)
     .where(Title.id == bindparam("tid"))
 )
+# Never shown to viewers: such a title does not exist for them.
+_UNRELEASED = frozenset({TitleState.DRAFT, TitleState.IN_REVIEW})
 
 
-def playable(*, session: Session, title_id: str, max_maturity: int | None = None) -> PlayableTitle:
+def playable(
+    *,
+    session: Session,
+    title_id: str,
+    max_maturity: int | None = None,
+    country: str | None = None,
+) -> PlayableTitle:
     """What playback needs of a title: its rights flags and its main asset.
 
-    A title above ``max_maturity`` is 404 like a missing one (a kids profile never
-    learns it exists); the maturity check proper happens in the entitlement decision.
+    A title above ``max_maturity`` (a kids profile never learns it exists), a draft or
+    one in review is 404 like a missing one. A withdrawn title (unpublished, archived),
+    one outside its availability windows in ``country`` (the viewer's, None when
+    unknown), or an episode whose series is either, is 403 ``not_available``. The
+    maturity check proper happens in the entitlement decision.
     """
-    row = session.execute(_PLAYABLE, {"tid": title_id}).first()
-    if row is None or (max_maturity is not None and row.maturity_level > max_maturity):
+    row = session.execute(_PLAYABLE, {"tid": title_id, "country": country, "now": utcnow()}).first()
+    if (
+        row is None
+        or row.state in _UNRELEASED
+        or (max_maturity is not None and row.maturity_level > max_maturity)
+    ):
         raise NotFound(f"title {title_id} does not exist")
+    withdrawn = row.state is not TitleState.PUBLISHED or not row.open
+    if row.series_state is not None:
+        withdrawn = withdrawn or row.series_state is not TitleState.PUBLISHED
+        withdrawn = withdrawn or not row.series_open
+    if withdrawn:
+        where = f" in {country}" if country else ""
+        raise NotAvailable(
+            f"title {title_id} is not available{where} now", title_id=title_id, country=country
+        )
     return PlayableTitle(
         id=row.id,
         free=row.free,
@@ -154,6 +203,13 @@ def _out(title: Title, asset: AssetSummary | None) -> TitleOut:
         audio_languages=[],
         poster_url=None,
         created_at=title.created_at,
+        slug=title.slug,
+        short_synopsis=title.short_synopsis,
+        language=title.default_language,
+        year=title.year,
+        release_date=title.release_date,
+        runtime_s=title.runtime_s,
+        episode_number=title.episode_number,
     )
     if asset is not None:
         out.status = asset.status
@@ -167,7 +223,9 @@ def _out(title: Title, asset: AssetSummary | None) -> TitleOut:
     return out
 
 
-def _views(session: Session, titles: list[Title]) -> list[TitleOut]:
+def views(session: Session, titles: list[Title]) -> list[TitleOut]:
+    """The viewer's view of ``titles`` in their default language (one query for their
+    main assets, one summaries call)."""
     mains = _main_ids(session, [t.id for t in titles])
     summaries = assets_service.summaries(session=session, asset_ids=mains.values())
     return [_out(t, summaries.get(mains.get(t.id, ""))) for t in titles]
@@ -179,58 +237,18 @@ def titles_by_id(*, session: Session, title_ids: Iterable[str]) -> dict[str, Tit
     if not ids:
         return {}
     rows = list(session.scalars(select(Title).where(Title.id.in_(ids))))
-    return {title.id: title for title in _views(session, rows)}
+    return {title.id: title for title in views(session, rows)}
 
 
 def get_title(*, session: Session, title_id: str, max_maturity: int | None = None) -> TitleOut:
-    """One title; above ``max_maturity`` (a kids profile's ceiling) it does not exist."""
-    row = _get(session, title_id)
-    if max_maturity is not None and row.maturity_level > max_maturity:
+    """One published title in its default language; above ``max_maturity`` (a kids
+    profile's ceiling) it does not exist. (The viewer's page, with availability, genres,
+    credits and seasons, is ``browse.get_title``.)"""
+    row = session.get(Title, title_id)
+    if (
+        row is None
+        or row.state is not TitleState.PUBLISHED
+        or (max_maturity is not None and row.maturity_level > max_maturity)
+    ):
         raise NotFound(f"title {title_id} does not exist")
-    return _views(session, [row])[0]
-
-
-def _encode_cursor(created_at: datetime, title_id: str) -> str:
-    raw = f"{created_at.isoformat()}|{title_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, title_id = raw.split("|", 1)
-        return datetime.fromisoformat(stamp), title_id
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise BadRequest("cursor is not one this API returned", code_hint="cursor") from exc
-
-
-def list_titles(
-    *,
-    session: Session,
-    limit: int = 50,
-    cursor: str | None = None,
-    q: str | None = None,
-    max_maturity: int | None = None,
-) -> tuple[list[TitleOut], str | None]:
-    """Newest first, keyset-paginated on (created_at, id) so pages never skip or repeat.
-    ``max_maturity`` (a profile's ceiling) hides the titles above it."""
-    stmt = select(Title)
-    if max_maturity is not None:
-        stmt = stmt.where(Title.maturity_level <= max_maturity)
-    if q:
-        stmt = stmt.where(Title.title.icontains(q, autoescape=True))
-    if cursor:
-        created_at, title_id = _decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(
-                Title.created_at < created_at,
-                and_(Title.created_at == created_at, Title.id < title_id),
-            )
-        )
-    stmt = stmt.order_by(Title.created_at.desc(), Title.id.desc()).limit(limit + 1)
-    rows = list(session.scalars(stmt))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = _encode_cursor(rows[-1].created_at, rows[-1].id)
-    return _views(session, rows), next_cursor
+    return views(session, [row])[0]

@@ -1,4 +1,4 @@
-"""The demo seed: a generated 1080p clip, ingested once."""
+"""The demo seed: a generated 1080p clip, ingested once, and a small series playing it."""
 
 from __future__ import annotations
 
@@ -46,10 +46,76 @@ def seed_demo(settings: Settings, *, console: Console) -> str | None:
             catalog.set_rating(
                 session=session, title_id=result.title_id, rating_system="US-TV", rating="TV-Y"
             )
+            seed_demo_series(session, asset_id=result.asset_id)
         console.print(f"demo title {result.title_id} queued for transcoding (job {result.job_id})")
         return result.title_id
     finally:
         runtime.close()
+
+
+DEMO_SERIES = "Reelstack Originals: Patterns"
+
+
+def seed_demo_series(session: Session, *, asset_id: str) -> str:
+    """A small published series (two seasons of two episodes, each playing the demo
+    clip) with its genres; returns its id."""
+    from reelstack.catalog import metadata, people, series, workflow
+    from reelstack.catalog import service as catalog
+    from reelstack.catalog.admin_schemas import (
+        EpisodeCreate,
+        GenreIn,
+        SeasonIn,
+        TitleCreate,
+        TitleText,
+    )
+    from reelstack.catalog.audit import ChangedBy
+    from reelstack.catalog.models import TitleKind, TitleState
+
+    by = ChangedBy("system", "seed")
+    for slug, name in (("documentary", "Documentary"), ("kids", "Kids")):
+        people.create_genre(session=session, body=GenreIn(slug=slug, name=name), by=by)
+    show = metadata.create_title(
+        session=session,
+        body=TitleCreate(
+            kind=TitleKind.SERIES,
+            title=DEMO_SERIES,
+            slug="reelstack-originals-patterns",
+            short_synopsis="Test patterns, one season at a time.",
+            genres=["documentary", "kids"],
+            rating_system="US-TV",
+            rating="TV-Y",
+            translations={"fr": TitleText(title="Reelstack Originals : Mires")},
+        ),
+        by=by,
+        default_language="en",
+    )
+    published = (TitleState.IN_REVIEW, TitleState.PUBLISHED)
+    for number in (1, 2):
+        season = series.create_season(
+            session=session,
+            series_id=show.id,
+            body=SeasonIn(number=number, title=f"Season {number}"),
+            by=by,
+        )
+        for episode in (1, 2):
+            made = metadata.create_title(
+                session=session,
+                body=EpisodeCreate(
+                    title=f"Pattern {number}.{episode}",
+                    episode_number=episode,
+                    rating_system="US-TV",
+                    rating="TV-Y",
+                ),
+                by=by,
+                default_language="en",
+                season_id=season.id,
+            )
+            catalog.link_asset(session=session, title_id=made.id, asset_id=asset_id)
+            for state in published:
+                workflow.transition(session=session, title_id=made.id, target=state, by=by)
+    for state in published:
+        workflow.transition(session=session, title_id=show.id, target=state, by=by)
+    return show.id
 
 
 DEMO_VIEWER = "viewer@example.com"

@@ -41,6 +41,8 @@ class JobKind(enum.StrEnum):
     ANALYTICS_ROLLUP = "analytics_rollup"
     # Periodic: delete raw player events past their retention.
     ANALYTICS_RETENTION = "analytics_retention"
+    # Publish or unpublish a catalog title at its scheduled time.
+    CATALOG_SCHEDULE = "catalog_schedule"
 
 
 class Job(Base):

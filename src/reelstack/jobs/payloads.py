@@ -41,12 +41,18 @@ class AnalyticsRetentionPayload(_Payload):
     kind: Literal["analytics_retention"] = "analytics_retention"
 
 
+class CatalogSchedulePayload(_Payload):
+    kind: Literal["catalog_schedule"] = "catalog_schedule"
+    schedule_id: str
+
+
 JobPayload = Annotated[
     ProcessAssetPayload
     | TranscodePayload
     | PurgeMediaPayload
     | AnalyticsRollupPayload
-    | AnalyticsRetentionPayload,
+    | AnalyticsRetentionPayload
+    | CatalogSchedulePayload,
     Field(discriminator="kind"),
 ]
 PAYLOAD: TypeAdapter[JobPayload] = TypeAdapter(JobPayload)

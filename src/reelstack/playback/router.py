@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -151,10 +152,18 @@ def list_sessions(session: DbSession, principal: CurrentPrincipal) -> list[Playb
     responses=responses(401, 404, 410),
 )
 def heartbeat(
-    session_id: str, session: DbSession, runtime: RuntimeDep, principal: CurrentPrincipal
+    session_id: str,
+    request: Request,
+    session: DbSession,
+    runtime: RuntimeDep,
+    principal: CurrentPrincipal,
 ) -> HeartbeatOut:
+    # The title's availability is checked again, in the viewer's country now.
+    client = request.client.host if request.client else None
+    country = request.app.state.geo.country(request.headers, client)
+    config = replace(_config(runtime), country=country)
     return service.heartbeat(
-        session=session, principal=principal, session_id=session_id, config=_config(runtime)
+        session=session, principal=principal, session_id=session_id, config=config
     )
 
 

@@ -193,7 +193,7 @@ def start_playback(
     """
     if config.country is not None and config.country in config.blocked_countries:
         raise RegionBlocked(f"playback is not offered in {config.country}", country=config.country)
-    title = catalog_service.playable(session=session, title_id=title_id)
+    title = catalog_service.playable(session=session, title_id=title_id, country=config.country)
     grant = decide(session=session, principal=principal, title=title)
     asset = None
     if title.main_asset_id is not None:
@@ -287,7 +287,9 @@ def heartbeat(
     if row.ended_at is not None or row.lease_expires_at <= now or row.expires_at <= now:
         raise SessionEnded("this playback session has ended; start a new one")
     try:
-        title = catalog_service.playable(session=session, title_id=row.title_id)
+        title = catalog_service.playable(
+            session=session, title_id=row.title_id, country=config.country
+        )
         decide(session=session, principal=principal, title=title)
     except (Forbidden, NotFound) as refused:
         row.ended_at = now

@@ -41,6 +41,17 @@ export interface ApiKeyOut {
   revoked_at: string | null;
 }
 
+export interface AssetLinkIn {
+  asset_id: string;
+  role?: AssetRole;
+}
+
+export interface AssetLinkOut {
+  asset_id: string;
+  role: AssetRole;
+  position: number;
+}
+
 export interface AssetOut {
   id: string;
   status: "processing" | "ready" | "failed";
@@ -61,6 +72,8 @@ export interface AssetOut {
   ready_at: string | null;
 }
 
+export type AssetRole = "main" | "trailer" | "extra";
+
 /** One packaged audio track; ``language`` is BCP-47 (``und`` when unknown). */
 export interface AudioTrack {
   language: string;
@@ -70,6 +83,24 @@ export interface AudioTrack {
   channels: number;
   bandwidth: number;
   playlist: string;
+}
+
+export interface AuditOut {
+  id: number;
+  at: string;
+  actor_type: string;
+  actor_id: string | null;
+  action: string;
+  entity_type: string;
+  entity_id: string;
+  title_id: string | null;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+export interface AuditPage {
+  items: AuditOut[];
+  next_cursor: string | null;
 }
 
 export type BillingPeriod = "month" | "year";
@@ -100,6 +131,18 @@ export interface BreakdownRow {
   smoothness_score: number | null;
   quality_score: number | null;
   value: string;
+}
+
+/** Up to 100 titles at once, all or nothing. */
+export interface BulkIn {
+  ids: string[];
+  action: "transition" | "delete";
+  to?: TitleState | null;
+}
+
+export interface BulkOut {
+  action: "transition" | "delete";
+  ids: string[];
 }
 
 export interface CdnHealthOut {
@@ -186,6 +229,38 @@ export interface ContinueWatchingOut {
   items: ContinueWatchingItem[];
 }
 
+export interface CreditAdminOut {
+  id: string;
+  title_id: string;
+  person_id: string;
+  name: string;
+  role: CreditRole;
+  character: string | null;
+  position: number;
+}
+
+export interface CreditIn {
+  person_id: string;
+  role: CreditRole;
+  character?: string | null;
+  position?: number | null;
+}
+
+export interface CreditOut {
+  person_id: string;
+  name: string;
+  role: CreditRole;
+  character: string | null;
+}
+
+export type CreditRole = "cast" | "director" | "writer" | "producer" | "creator" | "composer";
+
+export interface CreditUpdate {
+  role?: CreditRole | null;
+  character?: string | null;
+  position?: number | null;
+}
+
 export interface DeviceApproved {
   client_id: string;
   client_name: string;
@@ -232,10 +307,57 @@ export interface EmailVerifiedOut {
   email_verified_at: string;
 }
 
+export interface EpisodeCreate {
+  title: string;
+  slug?: string | null;
+  sort_title?: string | null;
+  short_synopsis?: string | null;
+  description?: string | null;
+  default_language?: string | null;
+  translations?: Record<string, unknown>;
+  original_language?: string | null;
+  release_date?: string | null;
+  year?: number | null;
+  runtime_s?: number | null;
+  genres?: string[];
+  tags?: string[];
+  studios?: string[];
+  external_ids?: Record<string, string>;
+  custom_fields?: Record<string, unknown>;
+  rating_system?: string | null;
+  rating?: string | null;
+  free?: boolean;
+  episode_number?: number | null;
+}
+
 export interface EventsAccepted {
   accepted: number;
   duplicates: number;
   rejected: Rejection[];
+}
+
+export interface GenreAdminOut {
+  id: string;
+  slug: string;
+  name: string;
+  translations: Record<string, string>;
+}
+
+export interface GenreIn {
+  slug: string;
+  name: string;
+  translations?: Record<string, unknown>;
+}
+
+export interface GenreOut {
+  slug: string;
+  name: string;
+}
+
+export interface GenreUpdate {
+  slug?: string | null;
+  name?: string | null;
+  translations?: Record<string, unknown> | null;
 }
 
 export type Granularity = "hour" | "day";
@@ -263,7 +385,7 @@ export interface HistoryOut {
   items: HistoryItem[];
 }
 
-export type JobKind = "process_asset" | "transcode" | "purge_media" | "analytics_rollup" | "analytics_retention";
+export type JobKind = "process_asset" | "transcode" | "purge_media" | "analytics_rollup" | "analytics_retention" | "catalog_schedule";
 
 export interface JobOut {
   id: string;
@@ -335,6 +457,31 @@ export interface PasswordResetIn {
 
 export interface PasswordResetRequestIn {
   email: string;
+}
+
+export interface PersonIn {
+  name: string;
+  sort_name?: string | null;
+  external_ids?: Record<string, string>;
+}
+
+export interface PersonOut {
+  id: string;
+  name: string;
+  sort_name: string | null;
+  external_ids: Record<string, string>;
+  created_at: string;
+}
+
+export interface PersonPage {
+  items: PersonOut[];
+  next_cursor: string | null;
+}
+
+export interface PersonUpdate {
+  name?: string | null;
+  sort_name?: string | null;
+  external_ids?: Record<string, string> | null;
 }
 
 export interface PlanIn {
@@ -505,7 +652,73 @@ export interface ResumeOut {
   watched: boolean;
 }
 
+export interface RevisionOut {
+  revision: number;
+  at: string;
+  actor_type: string;
+  actor_id: string | null;
+  data: Record<string, unknown>;
+}
+
 export type Role = "admin" | "editor" | "support" | "viewer";
+
+export type ScheduleAction = "publish" | "unpublish";
+
+export interface ScheduleIn {
+  action: ScheduleAction;
+  at: string;
+}
+
+export interface ScheduleOut {
+  id: string;
+  title_id: string;
+  action: ScheduleAction;
+  at: string;
+  state: ScheduleState;
+  job_id: string | null;
+  created_by: string;
+  error: string | null;
+  done_at: string | null;
+}
+
+export type ScheduleState = "pending" | "done" | "failed" | "cancelled";
+
+export interface SeasonAdminOut {
+  id: string;
+  series_id: string;
+  number: number;
+  title: string | null;
+  synopsis: string | null;
+  translations: Record<string, Record<string, string>>;
+  year: number | null;
+  episode_ids: string[];
+  created_at: string;
+}
+
+export interface SeasonIn {
+  number: number;
+  title?: string | null;
+  synopsis?: string | null;
+  translations?: Record<string, unknown>;
+  year?: number | null;
+}
+
+export interface SeasonOut {
+  id: string;
+  number: number;
+  title: string | null;
+  synopsis: string | null;
+  year: number | null;
+  episodes: TitleOut[];
+}
+
+export interface SeasonUpdate {
+  number?: number | null;
+  title?: string | null;
+  synopsis?: string | null;
+  translations?: Record<string, unknown> | null;
+  year?: number | null;
+}
 
 export interface SelectProfileIn {
   pin?: string | null;
@@ -598,7 +811,102 @@ export interface TimeSeriesOut {
   points: SeriesPoint[];
 }
 
-export type TitleKind = "movie" | "episode" | "trailer" | "clip";
+export interface TitleAdminOut {
+  id: string;
+  kind: TitleKind;
+  state: TitleState;
+  revision: number;
+  title: string;
+  slug: string | null;
+  sort_title: string;
+  short_synopsis: string | null;
+  description: string | null;
+  default_language: string;
+  translations: Record<string, Record<string, string>>;
+  original_language: string | null;
+  release_date: string | null;
+  year: number | null;
+  runtime_s: number | null;
+  genres: string[];
+  tags: string[];
+  studios: string[];
+  external_ids: Record<string, string>;
+  custom_fields: Record<string, unknown>;
+  rating_system: string | null;
+  rating: string | null;
+  maturity_level: number;
+  free: boolean;
+  series_id: string | null;
+  season_id: string | null;
+  episode_number: number | null;
+  assets: AssetLinkOut[];
+  published_at: string | null;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface TitleAdminPage {
+  items: TitleAdminOut[];
+  next_cursor: string | null;
+}
+
+export interface TitleCreate {
+  title: string;
+  slug?: string | null;
+  sort_title?: string | null;
+  short_synopsis?: string | null;
+  description?: string | null;
+  default_language?: string | null;
+  translations?: Record<string, unknown>;
+  original_language?: string | null;
+  release_date?: string | null;
+  year?: number | null;
+  runtime_s?: number | null;
+  genres?: string[];
+  tags?: string[];
+  studios?: string[];
+  external_ids?: Record<string, string>;
+  custom_fields?: Record<string, unknown>;
+  rating_system?: string | null;
+  rating?: string | null;
+  free?: boolean;
+  kind?: TitleKind;
+  season_id?: string | null;
+  episode_number?: number | null;
+}
+
+export interface TitleDetail {
+  id: string;
+  kind: TitleKind;
+  title: string;
+  description: string | null;
+  rating_system: string | null;
+  rating: string | null;
+  maturity_level: Maturity;
+  free: boolean;
+  status: "processing" | "ready" | "failed" | "no_media";
+  duration_s: number | null;
+  audio_languages: string[];
+  poster_url: string | null;
+  created_at: string;
+  slug?: string | null;
+  short_synopsis?: string | null;
+  language?: string;
+  year?: number | null;
+  release_date?: string | null;
+  runtime_s?: number | null;
+  genres?: GenreOut[];
+  series_id?: string | null;
+  season_number?: number | null;
+  episode_number?: number | null;
+  tags?: string[];
+  studios?: string[];
+  original_language?: string | null;
+  credits?: CreditOut[];
+  seasons?: SeasonOut[];
+}
+
+export type TitleKind = "movie" | "series" | "episode" | "trailer" | "clip";
 
 export interface TitleOut {
   id: string;
@@ -614,11 +922,55 @@ export interface TitleOut {
   audio_languages: string[];
   poster_url: string | null;
   created_at: string;
+  slug?: string | null;
+  short_synopsis?: string | null;
+  language?: string;
+  year?: number | null;
+  release_date?: string | null;
+  runtime_s?: number | null;
+  genres?: GenreOut[];
+  series_id?: string | null;
+  season_number?: number | null;
+  episode_number?: number | null;
 }
 
 export interface TitlePage {
   items: TitleOut[];
   next_cursor: string | null;
+}
+
+/** The publishing workflow (transitions in ``catalog.workflow``): only published */
+export type TitleState = "draft" | "in_review" | "published" | "unpublished" | "archived";
+
+/** One language's text fields (any left out fall back to the default language). */
+export interface TitleText {
+  title?: string | null;
+  short_synopsis?: string | null;
+  description?: string | null;
+}
+
+export interface TitleUpdate {
+  title?: string | null;
+  slug?: string | null;
+  sort_title?: string | null;
+  short_synopsis?: string | null;
+  description?: string | null;
+  default_language?: string | null;
+  translations?: Record<string, unknown> | null;
+  original_language?: string | null;
+  release_date?: string | null;
+  year?: number | null;
+  runtime_s?: number | null;
+  genres?: string[] | null;
+  tags?: string[] | null;
+  studios?: string[] | null;
+  external_ids?: Record<string, string> | null;
+  custom_fields?: Record<string, unknown> | null;
+  rating_system?: string | null;
+  rating?: string | null;
+  free?: boolean | null;
+  season_id?: string | null;
+  episode_number?: number | null;
 }
 
 export interface TokenOut {
@@ -628,6 +980,10 @@ export interface TokenOut {
   expires_in: number;
   device_id: string | null;
   profile_id: string | null;
+}
+
+export interface TransitionIn {
+  to: TitleState;
 }
 
 export interface UploadOut {
@@ -701,4 +1057,25 @@ export interface ViewMetricsOut {
   player_name: string | null;
   player_version: string | null;
   cdn: string | null;
+}
+
+/** When and where a title can be seen: ``country`` an ISO 3166 alpha-2 code (null: */
+export interface WindowIn {
+  country?: string | null;
+  starts_at: string;
+  ends_at?: string | null;
+}
+
+export interface WindowOut {
+  id: string;
+  title_id: string;
+  country: string | null;
+  starts_at: string;
+  ends_at: string | null;
+}
+
+export interface WindowUpdate {
+  country?: string | null;
+  starts_at?: string | null;
+  ends_at?: string | null;
 }
