@@ -23,7 +23,8 @@ export type View =
   | "catalog"
   | "account"
   | "activate"
-  | "consent";
+  | "consent"
+  | "analytics";
 
 declare global {
   interface Window {

@@ -2,7 +2,9 @@
 // an OAuth page's path (/app/activate, /app/authorize), the stored sign-in, or the
 // sign-in form; and the header navigation between the signed-in views.
 import { ApiError, getAccount, isSignedIn, setSignedOutHandler } from "./api/client";
+import type { Account } from "./api/types";
 import { initAccount, showAccount } from "./account/accountPage";
+import { initAnalytics, showAnalytics } from "./admin/analyticsView";
 import { initProfiles, showProfiles } from "./account/profilesView";
 import { ACTIVATE_SIGN_IN_PROMPT, initActivate, showActivate } from "./auth/activateView";
 import { CONSENT_SIGN_IN_PROMPT, initConsent, showConsent } from "./auth/consentView";
@@ -30,10 +32,27 @@ function oauthPage(): OAuthPage | null {
   return OAUTH_PAGES[window.location.pathname.replace(/\/+$/, "")] ?? null;
 }
 
+// Staff (admins, editors) see the analytics dashboard; `?view=analytics` opens on it.
+const STAFF_ROLES: ReadonlySet<Account["role"]> = new Set(["admin", "editor"]);
+
+function wantsAnalytics(): boolean {
+  return new URLSearchParams(window.location.search).get("view") === "analytics";
+}
+
+function showStaffNav(account: Account): void {
+  nav.analytics.hidden = !STAFF_ROLES.has(account.role);
+}
+
 /** After a sign-in: back to the OAuth page this visit is for, else "Who's watching?". */
 async function signedIn(): Promise<void> {
   const page = oauthPage();
-  if (page) await page.show();
+  if (page) {
+    await page.show();
+    return;
+  }
+  // Best effort: the header's staff link; the dashboard itself says when it is refused.
+  getAccount().then(showStaffNav, () => undefined);
+  if (wantsAnalytics()) await showAnalytics();
   else await showProfiles();
 }
 
@@ -41,6 +60,11 @@ async function signedIn(): Promise<void> {
 async function resume(): Promise<void> {
   try {
     const account = await getAccount();
+    showStaffNav(account);
+    if (wantsAnalytics()) {
+      await showAnalytics();
+      return;
+    }
     const picked = account.profiles.find((p) => p.id === account.profile_id);
     if (picked) await enterCatalog(picked);
     else await showProfiles(account.profiles);
@@ -90,12 +114,14 @@ export async function start(message: string | null): Promise<void> {
   initConsent();
   initProfiles();
   initAccount();
+  initAnalytics();
   nav.catalog.addEventListener("click", () => {
     const profile = watchingProfile();
     if (profile) void enterCatalog(profile);
   });
   nav.profiles.addEventListener("click", () => void showProfiles());
   nav.account.addEventListener("click", () => void showAccount());
+  nav.analytics.addEventListener("click", () => void showAnalytics());
   setProfileRequiredHandler(() => showProfiles());
   setSignedOutHandler(() => showSignIn("Your sign-in has ended: sign in again."));
   window.addEventListener("hashchange", () => void onHashChange());

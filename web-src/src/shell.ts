@@ -17,6 +17,7 @@ const ui = {
   navCatalog: element("nav-catalog", HTMLButtonElement),
   navProfiles: element("nav-profiles", HTMLButtonElement),
   navAccount: element("nav-account", HTMLButtonElement),
+  navAnalytics: element("nav-analytics", HTMLButtonElement),
   video: element("video", HTMLVideoElement),
 };
 
@@ -29,6 +30,7 @@ const views: Record<Exclude<View, "starting">, HTMLElement> = {
   account: element("account", HTMLElement),
   activate: element("activate-view", HTMLElement),
   consent: element("consent-view", HTMLElement),
+  analytics: element("analytics-view", HTMLElement),
 };
 
 // Views of a signed-out visitor, and the OAuth pages another device or app sent the
@@ -82,6 +84,7 @@ export function showView(view: View): void {
     [ui.navCatalog, "catalog"],
     [ui.navProfiles, "profiles"],
     [ui.navAccount, "account"],
+    [ui.navAnalytics, "analytics"],
   ];
   for (const [button, target] of navFor) {
     if (target === view) button.setAttribute("aria-current", "page");
@@ -97,4 +100,5 @@ export const nav = {
   catalog: ui.navCatalog,
   profiles: ui.navProfiles,
   account: ui.navAccount,
+  analytics: ui.navAnalytics,
 };

@@ -2,14 +2,18 @@ import { tokens } from "./tokens";
 import type {
   AccessTokenOut,
   Account,
+  BreakdownOut,
+  ConcurrencyOut,
   ConsentAnswer,
   ConsentIn,
   ConsentOut,
   Device,
   DeviceApproved,
   DeviceCodeIn,
+  Dimension,
   EmailSentOut,
   EmailVerifiedOut,
+  Granularity,
   HeartbeatOut,
   LiveStream,
   LoginIn,
@@ -25,6 +29,8 @@ import type {
   SignUpIn,
   SsoConfig,
   SsoExchangeIn,
+  SummaryOut,
+  TimeSeriesOut,
   TitlePage,
   TokenOut,
   UserOut,
@@ -337,4 +343,45 @@ export function stopPlaybackInBackground(sessionId: string): void {
     headers: { Authorization: `Bearer ${accessToken}` },
     keepalive: true,
   }).catch(() => undefined);
+}
+
+// --- admin analytics (staff only: a viewer's token gets 403) -------------------------------
+
+/** The window and title every analytics report is filtered by (ISO times, UTC). */
+export interface AnalyticsQuery {
+  from: string;
+  to: string;
+  titleId: string | null;
+}
+
+function analyticsPath(
+  report: string,
+  query: AnalyticsQuery,
+  extra: Record<string, string> = {},
+): string {
+  const params = new URLSearchParams({ from: query.from, to: query.to, ...extra });
+  if (query.titleId) params.set("title_id", query.titleId);
+  return `/v1/admin/analytics/${report}?${params.toString()}`;
+}
+
+export function getAnalyticsSummary(query: AnalyticsQuery): Promise<SummaryOut> {
+  return request<SummaryOut>(analyticsPath("summary", query));
+}
+
+export function getAnalyticsBreakdown(
+  query: AnalyticsQuery,
+  dimension: Dimension,
+): Promise<BreakdownOut> {
+  return request<BreakdownOut>(analyticsPath("breakdown", query, { dimension }));
+}
+
+export function getAnalyticsTimeSeries(
+  query: AnalyticsQuery,
+  granularity: Granularity,
+): Promise<TimeSeriesOut> {
+  return request<TimeSeriesOut>(analyticsPath("timeseries", query, { granularity }));
+}
+
+export function getAnalyticsConcurrency(query: AnalyticsQuery): Promise<ConcurrencyOut> {
+  return request<ConcurrencyOut>(analyticsPath("concurrency", query));
 }
